@@ -1,0 +1,91 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "flashsale",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "flashsale", targets: ["flashsale"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Domain types and pure algorithms: no I/O, no framework.
+        .target(
+            name: "FlashSaleCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Store protocols, SQLite and PostgreSQL implementations, the inventory engine.
+        .target(
+            name: "FlashSaleStore",
+            dependencies: [
+                "FlashSaleCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The Hummingbird application: routes, middleware, background services, metrics.
+        .target(
+            name: "FlashSaleServer",
+            dependencies: [
+                "FlashSaleCore",
+                "FlashSaleStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Benchmarks that print figures and ratios against a baseline run side by side.
+        .target(
+            name: "FlashSaleBench",
+            dependencies: [
+                "FlashSaleCore",
+                "FlashSaleStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // Thin executable: parses the command line and hands over to the libraries.
+        .executableTarget(
+            name: "flashsale",
+            dependencies: [
+                "FlashSaleServer",
+                "FlashSaleStore",
+                "FlashSaleBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
+        .testTarget(
+            name: "FlashSaleStoreTests",
+            dependencies: ["FlashSaleCore", "FlashSaleStore"]
+        ),
+        .testTarget(
+            name: "FlashSaleServerTests",
+            dependencies: [
+                "FlashSaleCore",
+                "FlashSaleStore",
+                "FlashSaleServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import FlashSaleCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Reservations per second through the whole HTTP stack on loopback: every shopper joins
+/// (admitted at once: the sale's admission rate is set high), then all reserve
+/// concurrently over a bounded pool of keep-alive connections.
+public struct HTTPBenchmark: Sendable {
+    public struct Result: Sendable {
+        public var shoppers: Int
+        public var joinSeconds: Double
+        public var reserveSeconds: Double
+        public var reserved: Int
+        public var statusCounts: [Int: Int]
+        public var joinsPerSecond: Double { Double(shoppers) / joinSeconds }
+        public var reservationsPerSecond: Double { Double(reserved) / reserveSeconds }
+    }
+
+    public let baseURL: String
+    public let adminToken: String
+    public let shoppers: Int
+    public let concurrency: Int
+
+    public init(baseURL: String, adminToken: String, shoppers: Int, concurrency: Int) {
+        self.baseURL = baseURL
+        self.adminToken = adminToken
+        self.shoppers = shoppers
+        self.concurrency = concurrency
+    }
+
+    public func run() async throws -> Result {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let result = try await run(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func run(_ client: HTTPClient) async throws -> Result {
+        let now = Date()
+        let saleJSON = """
+            {"sku": "HTTP-BENCH-\(UUID().uuidString.prefix(8))", "name": "HTTP benchmark", "price_cents": 1000,
+             "currency": "USD", "quantity": \(shoppers), "starts_at": "\(Timestamp.format(now.addingTimeInterval(-1)))",
+             "ends_at": "\(Timestamp.format(now.addingTimeInterval(3600)))", "per_customer_limit": 1,
+             "reservation_ttl_seconds": 3600, "admission_rate_per_second": 1000000}
+            """
+        let created = try await send(
+            client, "POST", "/api/v1/admin/sales", body: saleJSON, headers: [("Authorization", "Bearer \(adminToken)")])
+        guard created.status == 201, let saleID = created.json?["id"] as? String else {
+            throw BenchmarkError("creating the sale answered \(created.status): \(created.text)")
+        }
+
+        let clock = ContinuousClock()
+        let joinStart = clock.now
+        let passes = try await forEachShopper { index in
+            let joined = try await send(client, "POST", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [])
+            guard joined.status == 200, joined.json?["status"] as? String == "admitted",
+                let pass = joined.json?["pass"] as? String
+            else { throw BenchmarkError("join answered \(joined.status): \(joined.text)") }
+            return pass
+        }
+        let joinSeconds = (clock.now - joinStart).seconds
+
+        let statuses = Mutex<[Int: Int]>([:])
+        let reserveStart = clock.now
+        _ = try await forEachShopper { index in
+            let response = try await send(
+                client, "POST", "/api/v1/sales/\(saleID)/reservations",
+                body: "{\"email\": \"shopper\(index)@bench.example\", \"quantity\": 1}",
+                headers: [("X-Queue-Pass", passes[index]), ("Idempotency-Key", "bench-\(index)")])
+            statuses.withLock { $0[response.status, default: 0] += 1 }
+            return ""
+        }
+        let reserveSeconds = (clock.now - reserveStart).seconds
+        let counts = statuses.withLock { $0 }
+
+        let stats = try await send(
+            client, "GET", "/api/v1/admin/sales/\(saleID)/stats", body: nil, headers: [("Authorization", "Bearer \(adminToken)")])
+        let reserved = stats.json?["reserved"] as? Int ?? -1
+        guard reserved == counts[201, default: 0] else {
+            throw BenchmarkError("the server holds \(reserved) units but answered \(counts[201, default: 0]) times 201")
+        }
+        return Result(
+            shoppers: shoppers, joinSeconds: joinSeconds, reserveSeconds: reserveSeconds, reserved: reserved,
+            statusCounts: counts)
+    }
+
+    /// Runs `body` for every shopper on `concurrency` workers; results by shopper index.
+    private func forEachShopper(_ body: @escaping @Sendable (Int) async throws -> String) async throws -> [String] {
+        let results = Mutex([String](repeating: "", count: shoppers))
+        try await forEachIndex(shoppers, workers: concurrency) { index in
+            let value = try await body(index)
+            results.withLock { $0[index] = value }
+        }
+        return results.withLock { $0 }
+    }
+
+    struct Reply {
+        var status: Int
+        var body: ByteBuffer
+        var text: String { String(buffer: body) }
+        var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+        }
+    }
+
+    private func send(
+        _ client: HTTPClient, _ method: String, _ path: String, body: String?, headers: [(String, String)]
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        return Reply(status: Int(response.status.code), body: try await response.body.collect(upTo: 1 << 20))
+    }
+}

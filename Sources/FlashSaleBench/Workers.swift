@@ -1,0 +1,33 @@
+import Synchronization
+
+/// Runs `body` once for every index in `0..<count` on `workers` concurrent tasks: the
+/// shape of every load in these benchmarks (a bounded crowd working through a list).
+func forEachIndex(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+    let dispenser = IndexDispenser(limit: count)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<workers {
+            group.addTask {
+                while let index = dispenser.take() { try await body(index) }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
+
+final class IndexDispenser: Sendable {
+    private let next = Atomic<Int>(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func take() -> Int? {
+        let index = next.add(1, ordering: .relaxed).oldValue
+        return index < limit ? index : nil
+    }
+}
+
+final class SharedCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() { value.add(1, ordering: .relaxed) }
+    var count: Int { value.load(ordering: .relaxed) }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// An IPv4 or IPv6 network in CIDR notation, such as `10.0.0.0/8` or `::1/128`.
+public struct CIDR: Sendable, Hashable, CustomStringConvertible {
+    public let address: [UInt8]
+    public let prefixLength: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let address = IPAddress.parse(String(parts[0])) else { return nil }
+        let bits = address.count * 8
+        let length = parts.count == 2 ? Int(parts[1]) : bits
+        guard let length, (0...bits).contains(length) else { return nil }
+        // Keep only the network bits, so 10.1.2.3/8 and 10.0.0.0/8 are the same network.
+        self.address = address.enumerated().map { index, byte in
+            let keep = max(0, min(8, length - index * 8))
+            return keep == 8 ? byte : byte & ~(0xFF >> keep)
+        }
+        prefixLength = length
+    }
+
+    public func contains(_ candidate: [UInt8]) -> Bool {
+        let candidate = IPAddress.unmapped(candidate, matching: address.count)
+        guard candidate.count == address.count else { return false }
+        var remaining = prefixLength
+        for (a, b) in zip(address, candidate) where remaining > 0 {
+            let keep = min(8, remaining)
+            let mask: UInt8 = keep == 8 ? 0xFF : ~(0xFF >> keep)
+            if a & mask != b & mask { return false }
+            remaining -= keep
+        }
+        return true
+    }
+
+    public var description: String { "\(IPAddress.format(address))/\(prefixLength)" }
+}
+
+public enum IPAddress {
+    /// 4 bytes for IPv4, 16 for IPv6; nil when `text` is neither.
+    public static func parse(_ text: String) -> [UInt8]? {
+        var text = text.trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
+        if text.contains(":") { return parseIPv6(text) }
+        return parseIPv4(text)
+    }
+
+    static func parseIPv4(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            bytes.append(value)
+        }
+        return bytes
+    }
+
+    static func parseIPv6(_ text: String) -> [UInt8]? {
+        let halves = text.components(separatedBy: "::")
+        guard halves.count <= 2 else { return nil }
+        func groups(_ part: String) -> [UInt8]? {
+            if part.isEmpty { return [] }
+            var bytes: [UInt8] = []
+            let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+            for (index, piece) in pieces.enumerated() {
+                if index == pieces.count - 1, piece.contains("."), let v4 = parseIPv4(String(piece)) {
+                    bytes += v4
+                } else {
+                    guard (1...4).contains(piece.count), let value = UInt16(piece, radix: 16) else { return nil }
+                    bytes += [UInt8(value >> 8), UInt8(value & 0xFF)]
+                }
+            }
+            return bytes
+        }
+        guard let head = groups(halves[0]) else { return nil }
+        if halves.count == 1 { return head.count == 16 ? head : nil }
+        guard let tail = groups(halves[1]), head.count + tail.count <= 14 else { return nil }
+        return head + Array(repeating: 0, count: 16 - head.count - tail.count) + tail
+    }
+
+    /// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) compared as IPv4, and the reverse.
+    static func unmapped(_ bytes: [UInt8], matching count: Int) -> [UInt8] {
+        if count == 4, bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return Array(bytes[12...])
+        }
+        return bytes
+    }
+
+    public static func format(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        return stride(from: 0, to: bytes.count, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":")
+    }
+}
+
+/// Who is asking: the TCP peer, or, when that peer is a trusted proxy, the right-most
+/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+public struct ClientAddressResolver: Sendable {
+    public let trustedProxies: [CIDR]
+
+    public init(trustedProxies: [CIDR]) {
+        self.trustedProxies = trustedProxies
+    }
+
+    public func isTrusted(_ address: [UInt8]) -> Bool {
+        trustedProxies.contains { $0.contains(address) }
+    }
+
+    /// - Parameters:
+    ///   - peer: the TCP peer's address bytes, nil when unknown (in-process tests).
+    ///   - forwardedFor: every `X-Forwarded-For` header value, in order.
+    public func resolve(peer: [UInt8]?, forwardedFor: [String]) -> [UInt8]? {
+        guard let peer else { return nil }
+        guard isTrusted(peer) else { return peer }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        var client = peer
+        for hop in hops.reversed() {
+            guard let address = IPAddress.parse(hop) else { return client }
+            client = address
+            if !isTrusted(address) { return address }
+        }
+        return client
+    }
+}

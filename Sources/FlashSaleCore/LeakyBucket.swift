@@ -1,0 +1,32 @@
+/// A leaky bucket in its GCRA form: each admission moves a theoretical arrival time on by
+/// one emission interval; an admission is allowed while that time is no further ahead of
+/// now than the burst tolerance. O(1) state, no timers.
+public struct LeakyBucket: Sendable, Equatable {
+    /// Seconds between admissions at the steady rate.
+    public let interval: Double
+    /// How far ahead the theoretical arrival time may run: (burst - 1) intervals.
+    public let tolerance: Double
+    private var theoreticalArrival: Double = 0
+
+    /// - Parameters:
+    ///   - ratePerSecond: steady admissions per second (> 0).
+    ///   - burst: admissions allowed back to back after an idle spell (≥ 1).
+    public init(ratePerSecond: Double, burst: Int = 1) {
+        precondition(ratePerSecond > 0 && burst >= 1)
+        interval = 1 / ratePerSecond
+        tolerance = Double(burst - 1) * interval
+    }
+
+    /// Takes one admission at `now` (seconds on any monotonic scale) if the bucket has room.
+    public mutating func tryTake(now: Double) -> Bool {
+        let start = max(theoreticalArrival, now)
+        guard start - now <= tolerance else { return false }
+        theoreticalArrival = start + interval
+        return true
+    }
+
+    /// Seconds until the next admission would be allowed (0 when one is allowed now).
+    public func wait(now: Double) -> Double {
+        max(0, theoreticalArrival - tolerance - now)
+    }
+}

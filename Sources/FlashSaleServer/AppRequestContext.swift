@@ -1,0 +1,26 @@
+import FlashSaleCore
+import Hummingbird
+import NIOCore
+
+/// Per-request context: the TCP peer's address, for trusted-proxy handling and lists.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The TCP peer's address bytes; nil under in-process router tests.
+    public let peerAddress: [UInt8]?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress.flatMap(Self.bytes(of:))
+    }
+
+    /// Bodies of this API are small; anything larger is refused before it is read.
+    public var maxUploadSize: Int { 64 * 1024 }
+
+    static func bytes(of address: SocketAddress) -> [UInt8]? {
+        switch address {
+        case .v4(let v4): withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
+        case .v6(let v6): withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        case .unixDomainSocket: nil
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import FlashSaleCore
+import FlashSaleStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the whole shop from one config value: the one place where the parts are wired.
+///
+/// - Parameter store: a store to use instead of opening `config.database` (tests keep a
+///   handle on the same real store to check counts).
+public func buildApplication(
+    _ config: ServerConfig, logger: Logger = Logger(label: "flashsale"), store: (any Store)? = nil
+) async throws -> some ApplicationProtocol {
+    try config.validate()
+    let store = try store ?? makeStore(config.database, logger: logger)
+    let metrics = ShopMetrics()
+    let catalog = SaleCatalog(store: store)
+    let engine = InventoryEngine(store: store)
+    let waitingRoom = WaitingRoom(secret: config.secret, nodeCount: config.nodeCount)
+    let readiness = Readiness()
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: ErrorMiddleware())
+    OpsController(store: store, readiness: readiness, metrics: metrics).addRoutes(to: router)
+    let api = router.group("api/v1")
+    AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom)
+        .addRoutes(to: api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken)))
+    StorefrontController(catalog: catalog).addRoutes(to: api)
+    QueueController(catalog: catalog, waitingRoom: waitingRoom, metrics: metrics).addRoutes(to: api)
+    ReservationController(
+        catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: IdempotencyGuard(store: store),
+        metrics: metrics
+    ).addRoutes(to: api)
+
+    let services: [any Service] =
+        store.services + [
+            ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
+            CatalogRefresher(
+                catalog: catalog, engine: engine, metrics: metrics, interval: config.catalogRefreshInterval, logger: logger),
+            IdempotencyJanitor(store: store, logger: logger),
+        ]
+
+    var app = Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+        services: services,
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? config.port
+            logger.notice("listening on http://\(config.host):\(port)")
+        },
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await store.migrate()
+        readiness.markMigrated()
+        if config.demoSale { try await DemoSale.ensure(in: store, logger: logger) }
+        for sale in try await catalog.refresh() {
+            engine.observe(saleID: sale.id, available: sale.inventory.available)
+        }
+        logger.info("store ready", metadata: ["database": "\(config.database)"])
+    }
+    return app
+}
+
+/// The sale `flashsale serve --demo` opens, so a fresh checkout has something to buy.
+enum DemoSale {
+    static let sku = "DEMO-SNEAKER"
+
+    static func ensure(in store: any Store, logger: Logger) async throws {
+        let now = Date()
+        if try await store.allSales().contains(where: { $0.sku == sku && $0.endsAt > now }) { return }
+        let sale = try await store.createSale(
+            NewSale(
+                sku: sku, name: "Demo sneaker (red, size 42)", priceCents: 12_900, currency: "USD", quantity: 100,
+                startsAt: now.addingTimeInterval(30), endsAt: now.addingTimeInterval(3 * 3600), perCustomerLimit: 1,
+                reservationTTLSeconds: 600, admissionRatePerSecond: 20),
+            id: UUID(), now: now)
+        logger.notice(
+            "demo sale created: 100 units open in 30 seconds",
+            metadata: ["sale": "\(sale.id.lowercased)", "url": "/api/v1/sales/\(sale.id.lowercased)"])
+    }
+}

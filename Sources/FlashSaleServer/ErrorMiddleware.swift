@@ -1,0 +1,49 @@
+import FlashSaleCore
+import Hummingbird
+import Logging
+
+/// Renders every failure as the JSON error of the contract. Client mistakes keep their
+/// 4xx; anything unexpected is logged and answered with a JSON 500, never an empty body.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return JSONResponse.error(error)
+        } catch let error as HTTPError {
+            return JSONResponse.error(Self.translate(error))
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return JSONResponse.error(.internalError)
+        }
+    }
+
+    static func translate(_ error: HTTPError) -> APIError {
+        switch error.status.code {
+        case 404: .notFound
+        case 405: APIError(status: 405, code: "method_not_allowed", message: "This address does not accept that method.")
+        case 413: .payloadTooLarge
+        case 400..<500: APIError(status: error.status.code, code: "bad_request", message: error.body ?? "The request is not valid.")
+        default: .internalError
+        }
+    }
+}
+
+/// Admin routes require `Authorization: Bearer <admin token>`.
+struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: [UInt8]
+
+    init(token: String) { self.token = Array(token.utf8) }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+            Self.constantTimeEqual(Array(header.dropFirst(7).utf8), token)
+        else { throw APIError.unauthorized }
+        return try await next(request, context)
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

@@ -1,0 +1,74 @@
+import FlashSaleStore
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// `/healthz`, `/readyz` and `/metrics`.
+struct OpsController: Sendable {
+    let store: any Store
+    let readiness: Readiness
+    let metrics: ShopMetrics
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("healthz") { _, _ in JSONResponse.make(status: .ok, body: Data("{\"status\":\"ok\"}".utf8)) }
+        router.get("readyz", use: ready)
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.text())))
+        }
+    }
+
+    /// Ready once migrations are applied and while the database answers.
+    @Sendable func ready(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard readiness.migrated else { return Self.unready("migrations are not applied yet") }
+        do {
+            try await readiness.check(store)
+        } catch {
+            return Self.unready("the database does not answer")
+        }
+        return JSONResponse.make(status: .ok, body: Data("{\"status\":\"ready\",\"database\":\"\(store.kind)\"}".utf8))
+    }
+
+    static func unready(_ reason: String) -> Response {
+        JSONResponse.make(
+            status: .serviceUnavailable,
+            body: Data("{\"error\":\"not_ready\",\"message\":\"Not ready: \(reason).\"}".utf8))
+    }
+}
+
+/// Whether the store is migrated, and a database check remembered for one second so that
+/// probes cannot load the database.
+final class Readiness: Sendable {
+    private struct State {
+        var migrated = false
+        var lastGood: ContinuousClock.Instant?
+    }
+    private let state = Mutex(State())
+
+    var migrated: Bool { state.withLock { $0.migrated } }
+    func markMigrated() { state.withLock { $0.migrated = true } }
+
+    func check(_ store: any Store) async throws {
+        let now = ContinuousClock.now
+        if let last = state.withLock({ $0.lastGood }), now - last < .seconds(1) { return }
+        try await withTimeout(.seconds(2)) { try await store.ping() }
+        state.withLock { $0.lastGood = now }
+    }
+}
+
+struct TimeoutError: Error {}
+
+/// Runs `work`, failing with `TimeoutError` once `limit` passes.
+func withTimeout<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimeoutError()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}

@@ -1,0 +1,92 @@
+import FlashSaleCore
+import FlashSaleStore
+import Foundation
+import Synchronization
+
+/// The storefront's in-memory copy of every sale, with each public JSON body and its ETag
+/// rendered once per refresh. Shopper reads never touch the store; `available` lags the
+/// store by at most one refresh interval.
+final class SaleCatalog: Sendable {
+    /// A JSON body and its ETag.
+    struct Rendered: Sendable {
+        let json: Data
+        let etag: String
+
+        init(_ json: Data) {
+            self.json = json
+            etag = SaleCatalog.etag(json)
+        }
+    }
+
+    struct Entry: Sendable {
+        let sale: Sale
+        let body: Rendered
+    }
+
+    struct Snapshot: Sendable {
+        var byID: [UUID: Entry] = [:]
+        var list = Rendered(Data("{\"sales\":[]}".utf8))
+    }
+
+    private let store: any Store
+    private let snapshot = Mutex(Snapshot())
+
+    init(store: any Store) {
+        self.store = store
+    }
+
+    func entry(_ id: UUID) -> Entry? { snapshot.withLock { $0.byID[id] } }
+    var list: Rendered { snapshot.withLock { $0.list } }
+    var sales: [Sale] { snapshot.withLock { $0.byID.values.map(\.sale) } }
+
+    /// The sale from the cache, or from the store when this node has not seen it yet
+    /// (created a moment ago on another node).
+    func sale(_ id: UUID) async throws -> Sale? {
+        if let entry = entry(id) { return entry.sale }
+        guard let sale = try await store.sale(id: id) else { return nil }
+        install(sale, now: Date())
+        return sale
+    }
+
+    /// Reloads every sale from the store and re-renders the bodies.
+    @discardableResult
+    func refresh(now: Date = Date()) async throws -> [Sale] {
+        let sales = try await store.allSales()
+        let encoder = JSONCoding.encoder()
+        var next = Snapshot()
+        for sale in sales {
+            next.byID[sale.id] = try Self.render(sale, now: now, encoder: encoder)
+        }
+        let visible = sales.filter { $0.status(at: now) != .ended }
+            .sorted { ($0.startsAt, $0.id.lowercased) < ($1.startsAt, $1.id.lowercased) }
+        let listBody = try encoder.encode(SaleListView(sales: visible.map { PublicSaleView(sale: $0, now: now) }))
+        next.list = Rendered(listBody)
+        snapshot.withLock { $0 = next }
+        return sales
+    }
+
+    /// Puts one freshly read sale in the cache at once (after the operator changed it).
+    func install(_ sale: Sale, now: Date) {
+        guard let entry = try? Self.render(sale, now: now, encoder: JSONCoding.encoder()) else { return }
+        snapshot.withLock { $0.byID[sale.id] = entry }
+    }
+
+    static func render(_ sale: Sale, now: Date, encoder: JSONEncoder) throws -> Entry {
+        Entry(sale: sale, body: Rendered(try encoder.encode(PublicSaleView(sale: sale, now: now))))
+    }
+
+    /// A strong validator: FNV-1a of the body.
+    static func etag(_ body: Data) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in body {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return "\"\(String(hash, radix: 16))\""
+    }
+}
+
+/// `GET /api/v1/sales`: live and upcoming sales, soonest first.
+struct SaleListView: Encodable {
+    let sales: [PublicSaleView]
+}

@@ -1,0 +1,78 @@
+import FlashSaleCore
+import Foundation
+
+/// The public sale object of API.md.
+struct PublicSaleView: Encodable {
+    let sale: Sale
+    let now: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, sku, name, priceCents = "price_cents", currency, quantity, available, startsAt = "starts_at"
+        case endsAt = "ends_at", perCustomerLimit = "per_customer_limit", status
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sale.id.lowercased, forKey: .id)
+        try c.encode(sale.sku, forKey: .sku)
+        try c.encode(sale.name, forKey: .name)
+        try c.encode(sale.priceCents, forKey: .priceCents)
+        try c.encode(sale.currency, forKey: .currency)
+        try c.encode(sale.quantity, forKey: .quantity)
+        try c.encode(sale.inventory.available, forKey: .available)
+        try c.encode(sale.startsAt, forKey: .startsAt)
+        try c.encode(sale.endsAt, forKey: .endsAt)
+        try c.encode(sale.perCustomerLimit, forKey: .perCustomerLimit)
+        try c.encode(sale.status(at: now).rawValue, forKey: .status)
+    }
+}
+
+/// The operator's sale object: the public one plus the settings and every count.
+struct AdminSaleView: Encodable {
+    let sale: Sale
+    let now: Date
+
+    enum CodingKeys: String, CodingKey {
+        case reserved, sold, paused, reservationTTLSeconds = "reservation_ttl_seconds"
+        case admissionRatePerSecond = "admission_rate_per_second", createdAt = "created_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try PublicSaleView(sale: sale, now: now).encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sale.inventory.reserved, forKey: .reserved)
+        try c.encode(sale.inventory.sold, forKey: .sold)
+        try c.encode(sale.paused, forKey: .paused)
+        try c.encode(sale.reservationTTLSeconds, forKey: .reservationTTLSeconds)
+        try c.encode(sale.admissionRatePerSecond, forKey: .admissionRatePerSecond)
+        try c.encode(sale.createdAt, forKey: .createdAt)
+    }
+}
+
+/// `GET /api/v1/admin/sales/{id}/stats`.
+struct SaleStatsView: Encodable {
+    struct Queue: Encodable {
+        let joined: Int
+        let admitted: Int
+        let threshold: Date?
+    }
+    struct Payments: Encodable {
+        let succeeded: Int
+        let declined: Int
+        let unknown: Int
+        let refunded: Int
+    }
+
+    let saleID: String
+    let quantity: Int
+    let available: Int
+    let reserved: Int
+    let sold: Int
+    let orders: Int
+    let queue: Queue
+    let payments: Payments
+
+    enum CodingKeys: String, CodingKey {
+        case saleID = "sale_id", quantity, available, reserved, sold, orders, queue, payments
+    }
+}

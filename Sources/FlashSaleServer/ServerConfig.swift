@@ -1,0 +1,72 @@
+import FlashSaleCore
+import FlashSaleStore
+import Foundation
+import Logging
+
+/// Everything `flashsale serve` was told, resolved and validated. One value builds the app.
+public struct ServerConfig: Sendable {
+    public var host: String
+    public var port: Int
+    public var database: DatabaseURL
+    public var adminToken: String
+    public var secret: String
+    public var trustedProxies: [CIDR]
+    public var paymentsURL: URL?
+    public var nodeCount: Int
+    public var nodeIndex: Int
+    /// Create a demo sale at start-up when the store has none.
+    public var demoSale: Bool
+    /// Seconds between sweeps for expired reservations.
+    public var expirySweepInterval: Duration
+    /// Seconds between refreshes of the storefront cache (the lag of `available`).
+    public var catalogRefreshInterval: Duration
+    public var logLevel: Logger.Level
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, database: DatabaseURL = .default,
+        adminToken: String = ServerConfig.randomToken(), secret: String = ServerConfig.randomToken(),
+        trustedProxies: [CIDR] = [], paymentsURL: URL? = nil, nodeCount: Int = 1, nodeIndex: Int = 0,
+        demoSale: Bool = false, expirySweepInterval: Duration = .milliseconds(200),
+        catalogRefreshInterval: Duration = .milliseconds(250), logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.adminToken = adminToken
+        self.secret = secret
+        self.trustedProxies = trustedProxies
+        self.paymentsURL = paymentsURL
+        self.nodeCount = nodeCount
+        self.nodeIndex = nodeIndex
+        self.demoSale = demoSale
+        self.expirySweepInterval = expirySweepInterval
+        self.catalogRefreshInterval = catalogRefreshInterval
+        self.logLevel = logLevel
+    }
+
+    /// In-memory SQLite on an ephemeral port with fixed credentials: what tests build.
+    public static var testing: ServerConfig {
+        ServerConfig(port: 0, database: .sqliteMemory, adminToken: "test-admin-token", secret: "test-secret")
+    }
+
+    /// 32 random bytes, base64url: for generated admin tokens and secrets.
+    public static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
+    public func validate() throws {
+        guard (0...65_535).contains(port) else { throw ConfigError("--port must be between 0 and 65535") }
+        guard nodeCount >= 1 else { throw ConfigError("--node-count must be at least 1") }
+        guard (0..<nodeCount).contains(nodeIndex) else {
+            throw ConfigError("--node-index must be between 0 and node-count - 1")
+        }
+        guard !adminToken.isEmpty else { throw ConfigError("--admin-token must not be empty") }
+        guard !secret.isEmpty else { throw ConfigError("--secret must not be empty") }
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

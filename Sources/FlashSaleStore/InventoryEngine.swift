@@ -1,0 +1,136 @@
+import FlashSaleCore
+import Foundation
+import Synchronization
+
+/// The path of a reservation from a request to a durable row.
+///
+/// Per sale, a gate knows the units available at the last commit and answers `sold_out`
+/// without touching the database once they are gone. Attempts that pass the gate queue
+/// for the sale's committer, which writes everything queued in one transaction: one
+/// durable write per batch, not per buyer. While a batch commits, the next one gathers.
+public final class InventoryEngine: Sendable {
+    public let store: any Store
+    /// The most attempts written in one transaction.
+    public let maxBatch: Int
+    private let lanes = Mutex<[UUID: Lane]>([:])
+
+    public init(store: any Store, maxBatch: Int = 512) {
+        self.store = store
+        self.maxBatch = maxBatch
+    }
+
+    /// Reserves through the gate and the committer. Returns once the outcome is durable.
+    public func reserve(_ attempt: ReservationAttempt, knownAvailable: Int) async throws -> ReservationOutcome {
+        let lane = lane(for: attempt.saleID, knownAvailable: knownAvailable)
+        return try await withCheckedThrowingContinuation { continuation in
+            lane.enqueue(attempt, continuation: continuation, engine: self)
+        }
+    }
+
+    /// Records the available count read from the store, for sales whose units changed
+    /// elsewhere (expiry, cancellation, another node).
+    public func observe(saleID: UUID, available: Int) {
+        lanes.withLock { $0[saleID] }?.observe(available: available)
+    }
+
+    /// Units went back to the sale (a cancellation on this node): open the gate at once.
+    public func unitsReturned(saleID: UUID, units: Int) {
+        lanes.withLock { $0[saleID] }?.add(units)
+    }
+
+    /// Units counted available by the gate right now (for tests and metrics).
+    public func gateAvailable(saleID: UUID) -> Int? {
+        lanes.withLock { $0[saleID] }?.available
+    }
+
+    private func lane(for saleID: UUID, knownAvailable: Int) -> Lane {
+        lanes.withLock { lanes in
+            if let lane = lanes[saleID] { return lane }
+            let lane = Lane(saleID: saleID, available: knownAvailable)
+            lanes[saleID] = lane
+            return lane
+        }
+    }
+
+    fileprivate func flush(_ lane: Lane) async {
+        while let batch = lane.takeBatch(max: maxBatch) {
+            do {
+                let result = try await store.commitReservations(batch.map(\.attempt), saleID: lane.saleID, now: Date())
+                lane.finish(available: result.inventory.available)
+                for (waiter, outcome) in zip(batch, result.outcomes) { waiter.continuation.resume(returning: outcome) }
+            } catch {
+                lane.finish(available: nil)
+                for waiter in batch { waiter.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+private struct Waiter: Sendable {
+    var attempt: ReservationAttempt
+    var continuation: CheckedContinuation<ReservationOutcome, any Error>
+}
+
+/// One sale's gate and queue.
+private final class Lane: Sendable {
+    struct State {
+        /// Units available at the last commit or refresh.
+        var available: Int
+        var queue: [Waiter] = []
+        var flushing = false
+    }
+
+    let saleID: UUID
+    private let state: Mutex<State>
+
+    init(saleID: UUID, available: Int) {
+        self.saleID = saleID
+        state = Mutex(State(available: available))
+    }
+
+    var available: Int { state.withLock { $0.available } }
+
+    func add(_ units: Int) {
+        state.withLock { $0.available += units }
+    }
+
+    func observe(available: Int) {
+        state.withLock { $0.available = available }
+    }
+
+    func enqueue(_ attempt: ReservationAttempt, continuation: CheckedContinuation<ReservationOutcome, any Error>, engine: InventoryEngine) {
+        enum Admit { case soldOut, queued, queuedAndFlush }
+        let admit: Admit = state.withLock { state in
+            // The gate: with fewer units than asked for, no transaction could succeed.
+            if state.available < attempt.quantity { return .soldOut }
+            state.queue.append(Waiter(attempt: attempt, continuation: continuation))
+            if state.flushing { return .queued }
+            state.flushing = true
+            return .queuedAndFlush
+        }
+        switch admit {
+        case .soldOut: continuation.resume(returning: .rejected(.soldOut))
+        case .queued: break
+        case .queuedAndFlush: Task { await engine.flush(self) }
+        }
+    }
+
+    /// The next batch, or nil (and the flusher stops) when the queue is empty.
+    func takeBatch(max: Int) -> [Waiter]? {
+        state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.flushing = false
+                return nil
+            }
+            let batch = Array(state.queue.prefix(max))
+            state.queue.removeFirst(batch.count)
+            return batch
+        }
+    }
+
+    /// Records the count a commit read under the sale's lock: the truth as of that commit.
+    func finish(available: Int?) {
+        guard let available else { return }
+        state.withLock { $0.available = available }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Versioned PostgreSQL migrations, applied under an advisory lock so that nodes starting
+/// together migrate once. Append new ones; never edit an applied one.
+enum PostgresSchema {
+    static let migrations: [(version: Int, name: String, sql: [String])] = [
+        (
+            1, "sales, inventory, reservations, idempotency keys",
+            [
+                """
+                CREATE TABLE sales (
+                    id uuid PRIMARY KEY,
+                    sku text NOT NULL,
+                    name text NOT NULL,
+                    price_cents bigint NOT NULL CHECK (price_cents >= 0),
+                    currency text NOT NULL,
+                    quantity integer NOT NULL CHECK (quantity >= 1),
+                    starts_at timestamptz NOT NULL,
+                    ends_at timestamptz NOT NULL,
+                    per_customer_limit integer NOT NULL CHECK (per_customer_limit >= 1),
+                    reservation_ttl_seconds integer NOT NULL CHECK (reservation_ttl_seconds >= 1),
+                    admission_rate_per_second integer NOT NULL CHECK (admission_rate_per_second >= 1),
+                    paused boolean NOT NULL DEFAULT false,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    CHECK (ends_at > starts_at)
+                )
+                """,
+                "CREATE INDEX sales_sku_window ON sales (sku, starts_at)",
+                // The hot row of a sale, kept narrow. The CHECK is invariant 1.
+                """
+                CREATE TABLE inventory (
+                    sale_id uuid PRIMARY KEY REFERENCES sales (id),
+                    quantity integer NOT NULL,
+                    available integer NOT NULL,
+                    reserved integer NOT NULL,
+                    sold integer NOT NULL,
+                    CHECK (available >= 0 AND reserved >= 0 AND sold >= 0 AND available + reserved + sold = quantity)
+                )
+                """,
+                """
+                CREATE TABLE reservations (
+                    id uuid PRIMARY KEY,
+                    sale_id uuid NOT NULL REFERENCES sales (id),
+                    pass_id uuid NOT NULL,
+                    email text NOT NULL,
+                    customer_key text NOT NULL,
+                    quantity integer NOT NULL CHECK (quantity >= 1),
+                    amount_cents bigint NOT NULL,
+                    status text NOT NULL CHECK (status IN ('held', 'paid', 'cancelled', 'expired')),
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    closed_at timestamptz
+                )
+                """,
+                "CREATE INDEX reservations_held_expiry ON reservations (expires_at) WHERE status = 'held'",
+                "CREATE INDEX reservations_customer ON reservations (sale_id, customer_key)",
+                "CREATE UNIQUE INDEX reservations_live_pass ON reservations (sale_id, pass_id) WHERE status = 'held'",
+                """
+                CREATE TABLE idempotency_keys (
+                    scope text NOT NULL,
+                    key text NOT NULL,
+                    fingerprint text NOT NULL,
+                    status_code integer NOT NULL,
+                    body bytea NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    PRIMARY KEY (scope, key)
+                )
+                """,
+                "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+            ]
+        )
+    ]
+
+    static func migrate(client: PostgresClient, logger: Logger) async throws {
+        try await client.withConnection { conn in
+            try await conn.query("SELECT pg_advisory_lock(4242001)", logger: logger).drain()
+            do {
+                try await conn.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                    """, logger: logger
+                ).drain()
+                var applied = Set<Int>()
+                for try await (version) in try await conn.query("SELECT version FROM schema_migrations", logger: logger)
+                    .decode(Int.self)
+                {
+                    applied.insert(version)
+                }
+                for migration in migrations where !applied.contains(migration.version) {
+                    try await conn.withTransaction(logger: logger) { tx in
+                        for statement in migration.sql {
+                            try await tx.query(PostgresQuery(unsafeSQL: statement), logger: logger).drain()
+                        }
+                        try await tx.query(
+                            "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                            logger: logger
+                        ).drain()
+                    }
+                    logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                }
+            } catch {
+                try? await conn.query("SELECT pg_advisory_unlock(4242001)", logger: logger).drain()
+                throw error
+            }
+            try await conn.query("SELECT pg_advisory_unlock(4242001)", logger: logger).drain()
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import FlashSaleCore
+import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    // Stored bodies are the JSON of the contract, so they travel as UTF-8 text arrays.
+    public func commitReservations(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> BatchResult {
+        // Nodes take turns per sale through an advisory lock instead of queueing on the row
+        // lock: a node that finds the sale busy backs off briefly and meanwhile its batch grows.
+        var backoff = 1
+        while true {
+            if let result = try await commit(attempts, saleID: saleID, now: now, advisory: true) { return result }
+            try await Task.sleep(for: .milliseconds(backoff))
+            backoff = min(backoff * 2, 20)
+        }
+    }
+
+    public func reserveUnbatched(_ attempt: ReservationAttempt, now: Date) async throws -> BatchResult {
+        // The naive baseline: no advisory lock, every transaction waits for the row lock.
+        try await commit([attempt], saleID: attempt.saleID, now: now, advisory: false)!
+    }
+
+    /// One transaction for the batch; nil when another node holds the sale's advisory lock.
+    private func commit(_ attempts: [ReservationAttempt], saleID: UUID, now: Date, advisory: Bool) async throws -> BatchResult? {
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { conn -> BatchResult? in
+            if advisory {
+                let rows = try await conn.query(
+                    "SELECT pg_try_advisory_xact_lock(hashtextextended(\(saleID.lowercased), 11))", logger: logger)
+                var locked = false
+                for try await (value) in rows.decode(Bool.self) { locked = value }
+                if !locked { return nil }
+            }
+            var before: Inventory?
+            for try await (available, reserved, sold) in try await conn.query(
+                "SELECT available, reserved, sold FROM inventory WHERE sale_id = \(saleID) FOR UPDATE", logger: logger
+            ).decode((Int, Int, Int).self) {
+                before = Inventory(available: available, reserved: reserved, sold: sold)
+            }
+            guard let before else { throw StoreError.saleNotFound(saleID) }
+            let facts = try await Self.facts(conn, saleID: saleID, attempts: attempts, available: before.available, logger: logger)
+            let plan = ReservationPlanner.plan(attempts, facts: facts)
+            let units = plan.units
+            if units > 0 {
+                let updated = try await conn.query(
+                    """
+                    UPDATE inventory SET available = available - \(units), reserved = reserved + \(units)
+                    WHERE sale_id = \(saleID) AND available >= \(units) RETURNING 1
+                    """, logger: logger
+                ).collect()
+                guard updated.count == 1 else { throw StoreError.inventoryGuardFailed(saleID) }
+                let r = plan.reserved
+                try await conn.query(
+                    """
+                    INSERT INTO reservations (id, sale_id, pass_id, email, customer_key, quantity, amount_cents,
+                        status, created_at, expires_at)
+                    SELECT id, \(saleID), pass_id, email, customer_key, quantity, amount_cents, 'held', \(now), expires_at
+                    FROM unnest(\(r.map(\.reservationID))::uuid[], \(r.map(\.passID))::uuid[], \(r.map(\.email))::text[],
+                        \(r.map(\.customerKey))::text[], \(r.map(\.quantity))::int[], \(r.map(\.amountCents))::bigint[],
+                        \(r.map(\.expiresAt))::timestamptz[])
+                        AS t(id, pass_id, email, customer_key, quantity, amount_cents, expires_at)
+                    """, logger: logger
+                ).drain()
+            }
+            let keys = plan.newKeys
+            if !keys.isEmpty {
+                try await conn.query(
+                    """
+                    INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, body, created_at)
+                    SELECT scope, key, fingerprint, status_code, convert_to(body, 'UTF8'), \(now)
+                    FROM unnest(\(keys.map(\.claim.scope))::text[], \(keys.map(\.claim.key))::text[],
+                        \(keys.map(\.claim.fingerprint))::text[], \(keys.map(\.response.status))::int[],
+                        \(keys.map { String(decoding: $0.response.body, as: UTF8.self) })::text[]) AS t(scope, key, fingerprint, status_code, body)
+                    ON CONFLICT (scope, key) DO NOTHING
+                    """, logger: logger
+                ).drain()
+            }
+            var after = before
+            after.available -= units
+            after.reserved += units
+            return BatchResult(outcomes: plan.outcomes, inventory: after)
+        }
+    }
+
+    /// Reads what the planner needs in three round trips, whatever the batch size.
+    static func facts(
+        _ conn: PostgresConnection, saleID: UUID, attempts: [ReservationAttempt], available: Int, logger: Logger
+    ) async throws -> ReservationPlanner.Facts {
+        var facts = ReservationPlanner.Facts(available: available)
+        let claims = attempts.map(\.idempotency)
+        for try await (scope, key, fingerprint, status, body) in try await conn.query(
+            """
+            SELECT k.scope, k.key, k.fingerprint, k.status_code, k.body FROM idempotency_keys k
+            JOIN unnest(\(claims.map(\.scope))::text[], \(claims.map(\.key))::text[]) AS t(scope, key)
+                ON k.scope = t.scope AND k.key = t.key
+            """, logger: logger
+        ).decode((String, String, String, Int, Data).self) {
+            facts.storedKeys[.init(scope: scope, key: key)] = .init(
+                fingerprint: fingerprint, response: StoredResponse(status: status, body: body))
+        }
+        let customers = Array(Set(attempts.map(\.customerKey)))
+        for try await (customer, units) in try await conn.query(
+            """
+            SELECT customer_key, SUM(quantity)::bigint FROM reservations
+            WHERE sale_id = \(saleID) AND customer_key = ANY(\(customers)::text[]) AND status IN ('held', 'paid')
+            GROUP BY customer_key
+            """, logger: logger
+        ).decode((String, Int).self) {
+            facts.customerUnits[customer] = units
+        }
+        for try await (pass) in try await conn.query(
+            """
+            SELECT pass_id FROM reservations
+            WHERE sale_id = \(saleID) AND pass_id = ANY(\(attempts.map(\.passID))::uuid[]) AND status = 'held'
+            """, logger: logger
+        ).decode(UUID.self) {
+            facts.passesHolding.insert(pass)
+        }
+        return facts
+    }
+
+    public func cancelReservation(id: UUID, now: Date) async throws -> CancelResult {
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { conn -> CancelResult in
+            for try await (saleID, units) in try await conn.query(
+                """
+                WITH c AS (
+                    UPDATE reservations SET status = 'cancelled', closed_at = \(now)
+                    WHERE id = \(id) AND status = 'held' RETURNING sale_id, quantity
+                )
+                UPDATE inventory i SET available = i.available + c.quantity, reserved = i.reserved - c.quantity
+                FROM c WHERE i.sale_id = c.sale_id RETURNING c.sale_id, c.quantity
+                """, logger: logger
+            ).decode((UUID, Int).self) {
+                return .released(saleID: saleID, units: units)
+            }
+            for try await (status) in try await conn.query(
+                "SELECT status FROM reservations WHERE id = \(id)", logger: logger
+            ).decode(String.self) {
+                return status == "paid" ? .paid : .alreadyReleased
+            }
+            return .notFound
+        }
+    }
+
+    public func reservation(id: UUID) async throws -> ReservationRecord? {
+        let rows = try await client.query(
+            """
+            SELECT id, sale_id, pass_id, email, customer_key, quantity, amount_cents, status, created_at, expires_at
+            FROM reservations WHERE id = \(id)
+            """, logger: logger)
+        for try await (id, saleID, passID, email, customerKey, quantity, amount, status, createdAt, expiresAt) in rows.decode(
+            (UUID, UUID, UUID, String, String, Int, Int, String, Date, Date).self)
+        {
+            guard let status = ReservationRecord.Status(rawValue: status) else {
+                throw StoreError.corruptRow("reservation status \(status)")
+            }
+            return ReservationRecord(
+                id: id, saleID: saleID, passID: passID, email: email, customerKey: customerKey, quantity: quantity,
+                amountCents: amount, status: status, createdAt: createdAt, expiresAt: expiresAt)
+        }
+        return nil
+    }
+
+    public func releaseExpired(now: Date, limit: Int) async throws -> [UUID: Int] {
+        // One statement: the expiry and the units' return commit together. SKIP LOCKED lets
+        // every node sweep at once without waiting on each other.
+        let rows = try await client.query(
+            """
+            WITH expired AS (
+                UPDATE reservations SET status = 'expired', closed_at = \(now)
+                WHERE id IN (
+                    SELECT id FROM reservations WHERE status = 'held' AND expires_at <= \(now)
+                    ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING sale_id, quantity
+            ), per_sale AS (
+                SELECT sale_id, SUM(quantity)::int AS units FROM expired GROUP BY sale_id
+            )
+            UPDATE inventory i SET available = i.available + p.units, reserved = i.reserved - p.units
+            FROM per_sale p WHERE i.sale_id = p.sale_id RETURNING i.sale_id, p.units
+            """, logger: logger)
+        var returned: [UUID: Int] = [:]
+        for try await (saleID, units) in rows.decode((UUID, Int).self) { returned[saleID] = units }
+        return returned
+    }
+
+    // MARK: Idempotency
+
+    public func storedResponse(scope: String, key: String) async throws -> ReservationPlanner.StoredKey? {
+        let rows = try await client.query(
+            "SELECT fingerprint, status_code, body FROM idempotency_keys WHERE scope = \(scope) AND key = \(key)",
+            logger: logger)
+        for try await (fingerprint, status, body) in rows.decode((String, Int, Data).self) {
+            return .init(fingerprint: fingerprint, response: StoredResponse(status: status, body: body))
+        }
+        return nil
+    }
+
+    public func purgeIdempotencyKeys(before cutoff: Date) async throws -> Int {
+        let rows = try await client.query(
+            "WITH d AS (DELETE FROM idempotency_keys WHERE created_at < \(cutoff) RETURNING 1) SELECT count(*)::bigint FROM d",
+            logger: logger)
+        for try await (count) in rows.decode(Int.self) { return count }
+        return 0
+    }
+}

@@ -1,0 +1,132 @@
+import FlashSaleCore
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// PostgreSQL through postgres-nio: the store for deployments of several nodes. The SQL
+/// guards are the source of truth; every node's in-memory gate defers to them.
+public struct PostgresStore: Store {
+    let client: PostgresClient
+    let logger: Logger
+    public var kind: String { "postgres" }
+    public var services: [any Service] { [PostgresClientService(client: client)] }
+
+    public init(_ settings: DatabaseURL.Postgres, maximumConnections: Int = 20, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: .disable)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    public func migrate() async throws {
+        try await PostgresSchema.migrate(client: client, logger: logger)
+    }
+
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger).drain()
+    }
+
+    // MARK: Sales
+
+    public func createSale(_ new: NewSale, id: UUID, now: Date) async throws -> Sale {
+        try await client.withTransaction(logger: logger) { conn in
+            // Serialises creations of one sku across nodes so the overlap check holds.
+            try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(new.sku), 7))", logger: logger).drain()
+            let overlapping = try await conn.query(
+                "SELECT 1 FROM sales WHERE sku = \(new.sku) AND starts_at < \(new.endsAt) AND ends_at > \(new.startsAt)",
+                logger: logger
+            ).collect()
+            if !overlapping.isEmpty { throw APIError.duplicateSKU }
+            try await conn.query(
+                """
+                INSERT INTO sales (id, sku, name, price_cents, currency, quantity, starts_at, ends_at,
+                    per_customer_limit, reservation_ttl_seconds, admission_rate_per_second, paused, created_at, updated_at)
+                VALUES (\(id), \(new.sku), \(new.name), \(new.priceCents), \(new.currency), \(new.quantity),
+                    \(new.startsAt), \(new.endsAt), \(new.perCustomerLimit), \(new.reservationTTLSeconds),
+                    \(new.admissionRatePerSecond), false, \(now), \(now))
+                """, logger: logger
+            ).drain()
+            try await conn.query(
+                "INSERT INTO inventory (sale_id, quantity, available, reserved, sold) VALUES (\(id), \(new.quantity), \(new.quantity), 0, 0)",
+                logger: logger
+            ).drain()
+            guard let sale = try await Self.fetchSale(conn, id: id, logger: logger) else { throw StoreError.saleNotFound(id) }
+            return sale
+        }
+    }
+
+    public func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale? {
+        try await client.withTransaction(logger: logger) { conn in
+            guard let sale = try await Self.fetchSale(conn, id: id, logger: logger, lock: true) else { return nil }
+            try patch.validate(against: sale)
+            try await conn.query(
+                """
+                UPDATE sales SET paused = COALESCE(\(patch.paused), paused), ends_at = COALESCE(\(patch.endsAt), ends_at),
+                    updated_at = \(now)
+                WHERE id = \(id)
+                """, logger: logger
+            ).drain()
+            return try await Self.fetchSale(conn, id: id, logger: logger)
+        }
+    }
+
+    public func sale(id: UUID) async throws -> Sale? {
+        try await client.withConnection { conn in try await Self.fetchSale(conn, id: id, logger: logger) }
+    }
+
+    public func allSales() async throws -> [Sale] {
+        let rows = try await client.query(
+            "\(unescaped: Self.saleSelect) ORDER BY s.starts_at DESC, s.id", logger: logger)
+        var sales: [Sale] = []
+        for try await row in rows { sales.append(try Self.sale(from: row)) }
+        return sales
+    }
+
+    static let saleSelect = """
+        SELECT s.id, s.sku, s.name, s.price_cents, s.currency, s.quantity, s.starts_at, s.ends_at,
+            s.per_customer_limit, s.reservation_ttl_seconds, s.admission_rate_per_second, s.paused, s.created_at,
+            i.available, i.reserved, i.sold
+        FROM sales s JOIN inventory i ON i.sale_id = s.id
+        """
+
+    static func fetchSale(_ conn: PostgresConnection, id: UUID, logger: Logger, lock: Bool = false) async throws -> Sale? {
+        let rows = try await conn.query(
+            "\(unescaped: saleSelect) WHERE s.id = \(id)\(unescaped: lock ? " FOR UPDATE OF s" : "")", logger: logger)
+        for try await row in rows { return try sale(from: row) }
+        return nil
+    }
+
+    static func sale(from row: PostgresRow) throws -> Sale {
+        let r = row.makeRandomAccess()
+        return Sale(
+            id: try r["id"].decode(UUID.self), sku: try r["sku"].decode(String.self), name: try r["name"].decode(String.self),
+            priceCents: try r["price_cents"].decode(Int.self), currency: try r["currency"].decode(String.self),
+            quantity: try r["quantity"].decode(Int.self), startsAt: try r["starts_at"].decode(Date.self),
+            endsAt: try r["ends_at"].decode(Date.self), perCustomerLimit: try r["per_customer_limit"].decode(Int.self),
+            reservationTTLSeconds: try r["reservation_ttl_seconds"].decode(Int.self),
+            admissionRatePerSecond: try r["admission_rate_per_second"].decode(Int.self),
+            paused: try r["paused"].decode(Bool.self), createdAt: try r["created_at"].decode(Date.self),
+            inventory: Inventory(
+                available: try r["available"].decode(Int.self), reserved: try r["reserved"].decode(Int.self),
+                sold: try r["sold"].decode(Int.self)))
+    }
+}
+
+/// Runs the connection pool inside the application's service group.
+struct PostgresClientService: Service {
+    let client: PostgresClient
+    func run() async throws {
+        await client.run()
+    }
+}
+
+extension PostgresRowSequence {
+    /// Reads and discards every row, so the connection is free for the next query.
+    func drain() async throws {
+        for try await _ in self {}
+    }
+}

@@ -1,0 +1,71 @@
+import GRDB
+
+/// Versioned SQLite migrations. Append new ones; never edit an applied one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-sales-reservations-idempotency") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sales (
+                        id TEXT PRIMARY KEY,
+                        sku TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+                        currency TEXT NOT NULL,
+                        quantity INTEGER NOT NULL CHECK (quantity >= 1),
+                        starts_at INTEGER NOT NULL,
+                        ends_at INTEGER NOT NULL,
+                        per_customer_limit INTEGER NOT NULL CHECK (per_customer_limit >= 1),
+                        reservation_ttl_seconds INTEGER NOT NULL CHECK (reservation_ttl_seconds >= 1),
+                        admission_rate_per_second INTEGER NOT NULL CHECK (admission_rate_per_second >= 1),
+                        paused INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        CHECK (ends_at > starts_at)
+                    );
+                    CREATE INDEX sales_sku_window ON sales (sku, starts_at);
+
+                    -- The hot row of a sale, kept narrow. The CHECK is invariant 1.
+                    CREATE TABLE inventory (
+                        sale_id TEXT PRIMARY KEY REFERENCES sales (id),
+                        quantity INTEGER NOT NULL,
+                        available INTEGER NOT NULL,
+                        reserved INTEGER NOT NULL,
+                        sold INTEGER NOT NULL,
+                        CHECK (available >= 0 AND reserved >= 0 AND sold >= 0
+                               AND available + reserved + sold = quantity)
+                    );
+
+                    CREATE TABLE reservations (
+                        id TEXT PRIMARY KEY,
+                        sale_id TEXT NOT NULL REFERENCES sales (id),
+                        pass_id TEXT NOT NULL,
+                        email TEXT NOT NULL,
+                        customer_key TEXT NOT NULL,
+                        quantity INTEGER NOT NULL CHECK (quantity >= 1),
+                        amount_cents INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('held', 'paid', 'cancelled', 'expired')),
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        closed_at INTEGER
+                    );
+                    CREATE INDEX reservations_held_expiry ON reservations (expires_at) WHERE status = 'held';
+                    CREATE INDEX reservations_customer ON reservations (sale_id, customer_key);
+                    CREATE UNIQUE INDEX reservations_live_pass ON reservations (sale_id, pass_id) WHERE status = 'held';
+
+                    CREATE TABLE idempotency_keys (
+                        scope TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        status_code INTEGER NOT NULL,
+                        body BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (scope, key)
+                    );
+                    CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+                    """)
+        }
+        return migrator
+    }
+}

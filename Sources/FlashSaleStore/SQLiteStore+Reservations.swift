@@ -1,0 +1,159 @@
+import FlashSaleCore
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func commitReservations(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> BatchResult {
+        // SQLite has one writer: the write transaction itself is the sale's lock.
+        try await writer.write { db in
+            guard let before = try Self.inventory(db, saleID: saleID) else { throw StoreError.saleNotFound(saleID) }
+            let facts = try Self.facts(db, saleID: saleID, attempts: attempts, available: before.available)
+            let plan = ReservationPlanner.plan(attempts, facts: facts)
+            let units = plan.units
+            if units > 0 {
+                try db.execute(
+                    sql: """
+                        UPDATE inventory SET available = available - ?, reserved = reserved + ?
+                        WHERE sale_id = ? AND available >= ?
+                        """,
+                    arguments: [units, units, saleID.lowercased, units])
+                guard db.changesCount == 1 else { throw StoreError.inventoryGuardFailed(saleID) }
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO reservations (id, sale_id, pass_id, email, customer_key, quantity, amount_cents,
+                            status, created_at, expires_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?, ?)
+                        """)
+                for attempt in plan.reserved {
+                    try insert.execute(arguments: [
+                        attempt.reservationID.lowercased, saleID.lowercased, attempt.passID.lowercased, attempt.email,
+                        attempt.customerKey, attempt.quantity, attempt.amountCents, now.ms, attempt.expiresAt.ms,
+                    ])
+                }
+            }
+            let record = try db.cachedStatement(
+                sql: """
+                    INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, body, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+            for (claim, response) in plan.newKeys {
+                try record.execute(arguments: [
+                    claim.scope, claim.key, claim.fingerprint, response.status, response.body, now.ms,
+                ])
+            }
+            var after = before
+            after.available -= units
+            after.reserved += units
+            return BatchResult(outcomes: plan.outcomes, inventory: after)
+        }
+    }
+
+    /// Reads what the planner needs, with one cached statement per kind of fact.
+    static func facts(
+        _ db: Database, saleID: UUID, attempts: [ReservationAttempt], available: Int
+    ) throws -> ReservationPlanner.Facts {
+        var facts = ReservationPlanner.Facts(available: available)
+        let keyQuery = try db.cachedStatement(
+            sql: "SELECT fingerprint, status_code, body FROM idempotency_keys WHERE scope = ? AND key = ?")
+        let customerQuery = try db.cachedStatement(
+            sql: """
+                SELECT COALESCE(SUM(quantity), 0) FROM reservations
+                WHERE sale_id = ? AND customer_key = ? AND status IN ('held', 'paid')
+                """)
+        let passQuery = try db.cachedStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM reservations WHERE sale_id = ? AND pass_id = ? AND status = 'held')")
+        for attempt in attempts {
+            let id = ReservationPlanner.KeyID(attempt.idempotency)
+            if let row = try Row.fetchOne(keyQuery, arguments: [id.scope, id.key]) {
+                facts.storedKeys[id] = ReservationPlanner.StoredKey(
+                    fingerprint: row["fingerprint"], response: StoredResponse(status: row["status_code"], body: row["body"]))
+            }
+            if facts.customerUnits[attempt.customerKey] == nil {
+                facts.customerUnits[attempt.customerKey] =
+                    try Int.fetchOne(customerQuery, arguments: [saleID.lowercased, attempt.customerKey]) ?? 0
+            }
+            if try Bool.fetchOne(passQuery, arguments: [saleID.lowercased, attempt.passID.lowercased]) == true {
+                facts.passesHolding.insert(attempt.passID)
+            }
+        }
+        return facts
+    }
+
+    public func cancelReservation(id: UUID, now: Date) async throws -> CancelResult {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT sale_id, quantity, status FROM reservations WHERE id = ?", arguments: [id.lowercased])
+            else { return .notFound }
+            switch ReservationRecord.Status(rawValue: row["status"]) {
+            case .held:
+                let saleID: String = row["sale_id"]
+                let units: Int = row["quantity"]
+                try db.execute(
+                    sql: "UPDATE reservations SET status = 'cancelled', closed_at = ? WHERE id = ?",
+                    arguments: [now.ms, id.lowercased])
+                try Self.returnUnits(db, saleID: saleID, units: units)
+                return .released(saleID: UUID(uuidString: saleID)!, units: units)
+            case .paid: return .paid
+            case .cancelled, .expired, nil: return .alreadyReleased
+            }
+        }
+    }
+
+    public func reservation(id: UUID) async throws -> ReservationRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM reservations WHERE id = ?", arguments: [id.lowercased]).map { row in
+                guard let id = UUID(uuidString: row["id"]), let saleID = UUID(uuidString: row["sale_id"]),
+                    let passID = UUID(uuidString: row["pass_id"]), let status = ReservationRecord.Status(rawValue: row["status"])
+                else { throw StoreError.corruptRow("reservation \(row)") }
+                return ReservationRecord(
+                    id: id, saleID: saleID, passID: passID, email: row["email"], customerKey: row["customer_key"],
+                    quantity: row["quantity"], amountCents: row["amount_cents"], status: status,
+                    createdAt: Date(ms: row["created_at"]), expiresAt: Date(ms: row["expires_at"]))
+            }
+        }
+    }
+
+    public func releaseExpired(now: Date, limit: Int) async throws -> [UUID: Int] {
+        try await writer.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE reservations SET status = 'expired', closed_at = ?
+                    WHERE id IN (SELECT id FROM reservations WHERE status = 'held' AND expires_at <= ? LIMIT ?)
+                    RETURNING sale_id, quantity
+                    """,
+                arguments: [now.ms, now.ms, limit])
+            var returned: [String: Int] = [:]
+            for row in rows { returned[row["sale_id"], default: 0] += row["quantity"] as Int }
+            for (saleID, units) in returned { try Self.returnUnits(db, saleID: saleID, units: units) }
+            return Dictionary(uniqueKeysWithValues: returned.compactMap { key, units in UUID(uuidString: key).map { ($0, units) } })
+        }
+    }
+
+    static func returnUnits(_ db: Database, saleID: String, units: Int) throws {
+        try db.execute(
+            sql: "UPDATE inventory SET available = available + ?, reserved = reserved - ? WHERE sale_id = ?",
+            arguments: [units, units, saleID])
+    }
+
+    // MARK: Idempotency
+
+    public func storedResponse(scope: String, key: String) async throws -> ReservationPlanner.StoredKey? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT fingerprint, status_code, body FROM idempotency_keys WHERE scope = ? AND key = ?",
+                arguments: [scope, key]
+            ).map {
+                ReservationPlanner.StoredKey(
+                    fingerprint: $0["fingerprint"], response: StoredResponse(status: $0["status_code"], body: $0["body"]))
+            }
+        }
+    }
+
+    public func purgeIdempotencyKeys(before cutoff: Date) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff.ms])
+            return db.changesCount
+        }
+    }
+}

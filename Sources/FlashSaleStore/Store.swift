@@ -1,0 +1,132 @@
+import FlashSaleCore
+import Foundation
+import ServiceLifecycle
+
+/// Sales and their inventory counts.
+public protocol SaleStore: Sendable {
+    /// Creates a sale with all units available. Throws `APIError.duplicateSKU` when a sale of
+    /// the same sku overlaps the window.
+    func createSale(_ new: NewSale, id: UUID, now: Date) async throws -> Sale
+    /// Applies a patch; nil when no sale has that id. Throws a 422 when the patch is invalid.
+    func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale?
+    func sale(id: UUID) async throws -> Sale?
+    /// Every sale, with its counts, newest start first.
+    func allSales() async throws -> [Sale]
+}
+
+/// Reservations: the units that leave `available` for a while.
+public protocol ReservationStore: Sendable {
+    /// Commits a batch of attempts on one sale in one transaction: the stock guard, the held
+    /// reservations and their idempotency records, decided by `ReservationPlanner`.
+    func commitReservations(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> BatchResult
+    /// The naive design, kept as the benchmark's baseline: one transaction per attempt that
+    /// queues on the sale's row lock.
+    func reserveUnbatched(_ attempt: ReservationAttempt, now: Date) async throws -> BatchResult
+    /// Returns a held reservation's units to the sale at once.
+    func cancelReservation(id: UUID, now: Date) async throws -> CancelResult
+    func reservation(id: UUID) async throws -> ReservationRecord?
+    /// Expires held reservations whose `expires_at` has passed, returning their units.
+    /// Answers the units returned per sale.
+    func releaseExpired(now: Date, limit: Int) async throws -> [UUID: Int]
+}
+
+/// Stored responses of idempotent requests.
+public protocol IdempotencyStore: Sendable {
+    func storedResponse(scope: String, key: String) async throws -> ReservationPlanner.StoredKey?
+    /// Forgets keys recorded before `cutoff`; answers how many.
+    func purgeIdempotencyKeys(before cutoff: Date) async throws -> Int
+}
+
+/// Everything the shop keeps, on one database.
+public protocol Store: SaleStore, ReservationStore, IdempotencyStore {
+    /// "sqlite" or "postgres".
+    var kind: String { get }
+    /// Applies pending migrations; safe to call from several nodes at once.
+    func migrate() async throws
+    /// Throws unless the database answers.
+    func ping() async throws
+    /// Services the store needs running (the PostgreSQL connection pool).
+    var services: [any Service] { get }
+}
+
+extension ReservationStore {
+    public func reserveUnbatched(_ attempt: ReservationAttempt, now: Date) async throws -> BatchResult {
+        try await commitReservations([attempt], saleID: attempt.saleID, now: now)
+    }
+}
+
+public struct BatchResult: Sendable {
+    public var outcomes: [ReservationOutcome]
+    /// The sale's counts after the commit.
+    public var inventory: Inventory
+
+    public init(outcomes: [ReservationOutcome], inventory: Inventory) {
+        self.outcomes = outcomes
+        self.inventory = inventory
+    }
+}
+
+public enum CancelResult: Sendable, Equatable {
+    /// The units went back; the sale and how many.
+    case released(saleID: UUID, units: Int)
+    /// Already cancelled or expired: nothing to do, the delete is idempotent.
+    case alreadyReleased
+    /// Paid reservations are orders now and cannot be cancelled here.
+    case paid
+    case notFound
+}
+
+public struct ReservationRecord: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case held, paid, cancelled, expired
+    }
+    public var id: UUID
+    public var saleID: UUID
+    public var passID: UUID
+    public var email: String
+    public var customerKey: String
+    public var quantity: Int
+    public var amountCents: Int
+    public var status: Status
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(
+        id: UUID, saleID: UUID, passID: UUID, email: String, customerKey: String, quantity: Int, amountCents: Int,
+        status: Status, createdAt: Date, expiresAt: Date
+    ) {
+        self.id = id
+        self.saleID = saleID
+        self.passID = passID
+        self.email = email
+        self.customerKey = customerKey
+        self.quantity = quantity
+        self.amountCents = amountCents
+        self.status = status
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case saleNotFound(UUID)
+    case invalidDatabaseURL(String)
+    case corruptRow(String)
+    case inventoryGuardFailed(UUID)
+
+    public var description: String {
+        switch self {
+        case .saleNotFound(let id): "no sale \(id.lowercased)"
+        case .invalidDatabaseURL(let text): text
+        case .corruptRow(let text): "unexpected row: \(text)"
+        case .inventoryGuardFailed(let id): "the stock guard of sale \(id.lowercased) refused a planned batch"
+        }
+    }
+}
+
+extension SalePatch {
+    /// The patched end must stay after the start.
+    func validate(against sale: Sale) throws(APIError) {
+        if let endsAt, endsAt <= sale.startsAt { throw .validation("ends_at must be after starts_at") }
+    }
+}

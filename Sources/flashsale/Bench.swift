@@ -1,0 +1,108 @@
+import ArgumentParser
+import FlashSaleBench
+import FlashSaleServer
+import FlashSaleStore
+import Foundation
+import Hummingbird
+import Logging
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print figures and ratios against a baseline run side by side.",
+        subcommands: [EngineBench.self, HTTPBench.self]
+    )
+}
+
+struct EngineBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Single-SKU reservations/s: the inventory engine against one transaction per reservation.")
+
+    @Option(help: "sqlite:PATH or postgres://… (default: a fresh SQLite file in a temporary folder)")
+    var database: String?
+    @Option(help: "Reservation attempts per mode (each succeeds: the sale has that many units).") var attempts = 20_000
+    @Option(help: "Attempts for the naive baseline (it is slow; its rate does not depend on the count).")
+    var naiveAttempts = 3_000
+    @Option(help: "Concurrent shoppers.") var concurrency = 64
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let url: DatabaseURL
+        if let database {
+            url = try DatabaseURL(parsing: database)
+        } else {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            url = .sqliteFile(path: folder.appendingPathComponent("bench.sqlite").path)
+        }
+        let store = try makeStore(url, logger: logger)
+        try await withStoreServices(store) {
+            try await store.migrate()
+            print("store: \(url), concurrency \(concurrency)")
+            let naive = try await EngineBenchmark(store: store, attempts: naiveAttempts, concurrency: concurrency).run(.naive)
+            let engine = try await EngineBenchmark(store: store, attempts: attempts, concurrency: concurrency).run(.engine)
+            for result in [naive, engine] {
+                print(
+                    "\(result.mode.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                        + "\(result.reserved) reserved in \(String(format: "%.2f", result.seconds)) s = "
+                        + "\(Int(result.perSecond)) reservations/s")
+            }
+            print("ratio engine/naive: \(String(format: "%.1f", engine.perSecond / naive.perSecond))x")
+        }
+    }
+}
+
+struct HTTPBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http", abstract: "Reservations/s through HTTP on loopback.")
+
+    @Option(help: "Base URL of a running server; when absent one is started in this process on --port.")
+    var url: String?
+    @Option(help: "Admin token of the server at --url.") var adminToken = "bench-admin-token"
+    @Option(help: "Port of the in-process server.") var port = 18_080
+    @Option(help: "Database of the in-process server (default: a fresh SQLite file in a temporary folder).")
+    var database: String?
+    @Option(help: "Shoppers, each joining and reserving once.") var shoppers = 20_000
+    @Option(help: "Concurrent connections.") var concurrency = 64
+
+    func run() async throws {
+        let benchmark = { (base: String) in
+            try await HTTPBenchmark(baseURL: base, adminToken: adminToken, shoppers: shoppers, concurrency: concurrency).run()
+        }
+        let result: HTTPBenchmark.Result
+        if let url {
+            result = try await benchmark(url)
+        } else {
+            var logger = Logger(label: "bench-server")
+            logger.logLevel = .warning
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let db = try database.map(DatabaseURL.init(parsing:)) ?? .sqliteFile(path: folder.appendingPathComponent("http.sqlite").path)
+            let config = ServerConfig(port: port, database: db, adminToken: adminToken)
+            let app = try await buildApplication(config, logger: logger)
+            result = try await withThrowingTaskGroup(of: HTTPBenchmark.Result?.self) { group in
+                group.addTask {
+                    try await app.run()
+                    return nil
+                }
+                try await waitForServer(port: port)
+                let result = try await benchmark("http://127.0.0.1:\(port)")
+                group.cancelAll()
+                return result
+            }
+        }
+        print("shoppers \(result.shoppers), connections \(concurrency)")
+        print("joins:        \(Int(result.joinsPerSecond)) /s")
+        print("reservations: \(Int(result.reservationsPerSecond)) /s (\(result.reserved) reserved; statuses \(result.statusCounts))")
+    }
+}
+
+/// Polls until something accepts connections on the port (the in-process server started).
+func waitForServer(port: Int) async throws {
+    for _ in 0..<200 {
+        if let data = try? Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/readyz")!), !data.isEmpty { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw BenchmarkError("the in-process server did not start on port \(port)")
+}

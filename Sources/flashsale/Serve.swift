@@ -1,0 +1,108 @@
+import ArgumentParser
+import FlashSaleCore
+import FlashSaleServer
+import FlashSaleStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// Options shared by every subcommand that opens the store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "sqlite:PATH (default sqlite:./flashsale.sqlite), sqlite::memory: or postgres://user:pass@host:port/db [FLASHSALE_DATABASE]")
+    var database: String?
+
+    func resolved() throws -> DatabaseURL {
+        guard let text = database ?? Environment.value("FLASHSALE_DATABASE") else { return .default }
+        do {
+            return try DatabaseURL(parsing: text)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the shop.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one). [FLASHSALE_PORT, default 8080]") var port: Int?
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Bearer token for /api/v1/admin; random and printed once when absent. [FLASHSALE_ADMIN_TOKEN]")
+    var adminToken: String?
+    @Option(help: "Key that signs queue passes; every node of a deployment shares it. [FLASHSALE_SECRET]")
+    var secret: String?
+    @Option(help: "CIDR of a proxy whose X-Forwarded-For is honoured (repeatable).")
+    var trustedProxy: [String] = []
+    @Option(help: "Base URL of an external payment provider; in-process provider when absent.")
+    var payments: String?
+    @Option(help: "Nodes behind the load balancer; each admits rate / N.") var nodeCount = 1
+    @Option(help: "This node's index, 0 ..< node-count.") var nodeIndex = 0
+    @Flag(help: "Create a demo sale (100 units, opening 30 s after start) when none is running.") var demo = false
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log format: text or json (one JSON object per line).") var logFormat = "text"
+
+    func run() async throws {
+        let logger = try LogSetup.bootstrap(level: logLevel, format: logFormat)
+        var config = ServerConfig(host: host, database: try store.resolved(), demoSale: demo)
+        if let port = try port ?? Environment.value("FLASHSALE_PORT").map(Self.parsePort) { config.port = port }
+        if let token = adminToken ?? Environment.value("FLASHSALE_ADMIN_TOKEN") {
+            config.adminToken = token
+        } else {
+            // Printed once, on standard output, so the operator can copy it.
+            print("admin token (generated; pass --admin-token to choose one): \(config.adminToken)")
+        }
+        if let secret = secret ?? Environment.value("FLASHSALE_SECRET") {
+            config.secret = secret
+        } else if nodeCount > 1 {
+            throw ValidationError("--secret is required with --node-count > 1: every node must sign passes alike")
+        }
+        config.trustedProxies = try trustedProxy.map { text in
+            guard let cidr = CIDR(text) else { throw ValidationError("--trusted-proxy \(text) is not a CIDR such as 10.0.0.0/8") }
+            return cidr
+        }
+        if let payments {
+            guard let url = URL(string: payments), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--payments must be an http(s) URL")
+            }
+            config.paymentsURL = url
+        }
+        config.nodeCount = nodeCount
+        config.nodeIndex = nodeIndex
+        do {
+            try config.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        logger.info("starting", metadata: ["database": "\(config.database)", "node": "\(nodeIndex + 1)/\(nodeCount)"])
+        let app = try await buildApplication(config, logger: logger)
+        try await app.runService()
+    }
+
+    static func parsePort(_ text: String) throws -> Int {
+        guard let port = Int(text) else { throw ValidationError("FLASHSALE_PORT must be a number") }
+        return port
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply database migrations and exit.")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let logger = try LogSetup.bootstrap(level: "info", format: "text")
+        let database = try store.resolved()
+        let opened = try makeStore(database, logger: logger)
+        try await withStoreServices(opened) {
+            try await opened.migrate()
+        }
+        logger.info("migrations applied", metadata: ["database": "\(database)"])
+    }
+}
+
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+}
