@@ -7,10 +7,14 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let address = IPAddress.parse(String(parts[0])) else { return nil }
+        guard (1...2).contains(parts.count), var address = IPAddress.parse(String(parts[0])) else { return nil }
         let bits = address.count * 8
-        let length = parts.count == 2 ? Int(parts[1]) : bits
-        guard let length, (0...bits).contains(length) else { return nil }
+        guard var length = parts.count == 2 ? Int(parts[1]) : bits, (0...bits).contains(length) else { return nil }
+        // An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) is the IPv4 network it maps.
+        if address.count == 16, length >= 96, IPAddress.unmapped(address, matching: 4).count == 4 {
+            address = IPAddress.unmapped(address, matching: 4)
+            length -= 96
+        }
         // Keep only the network bits, so 10.1.2.3/8 and 10.0.0.0/8 are the same network.
         self.address = address.enumerated().map { index, byte in
             let keep = max(0, min(8, length - index * 8))

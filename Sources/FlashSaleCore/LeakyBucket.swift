@@ -7,6 +7,8 @@ public struct LeakyBucket: Sendable, Equatable {
     /// How far ahead the theoretical arrival time may run: (burst - 1) intervals.
     public let tolerance: Double
     private var theoreticalArrival: Double = 0
+    /// Absorbs floating-point error so that `burst` takes at one instant all succeed.
+    private static let epsilon = 1e-9
 
     /// - Parameters:
     ///   - ratePerSecond: steady admissions per second (> 0).
@@ -19,14 +21,14 @@ public struct LeakyBucket: Sendable, Equatable {
 
     /// Takes one admission at `now` (seconds on any monotonic scale) if the bucket has room.
     public mutating func tryTake(now: Double) -> Bool {
-        let start = max(theoreticalArrival, now)
-        guard start - now <= tolerance else { return false }
-        theoreticalArrival = start + interval
+        guard wait(now: now) == 0 else { return false }
+        theoreticalArrival = max(theoreticalArrival, now) + interval
         return true
     }
 
     /// Seconds until the next admission would be allowed (0 when one is allowed now).
     public func wait(now: Double) -> Double {
-        max(0, theoreticalArrival - tolerance - now)
+        let ahead = theoreticalArrival - tolerance - now
+        return ahead <= Self.epsilon ? 0 : ahead
     }
 }

@@ -119,7 +119,10 @@ public enum Base64URL {
         let remainder = base64.utf8.count % 4
         if remainder == 1 { return nil }
         if remainder > 0 { base64 += String(repeating: "=", count: 4 - remainder) }
-        return Data(base64Encoded: base64).map { Array($0) }
+        guard let bytes = Data(base64Encoded: base64).map({ Array($0) }) else { return nil }
+        // Only the canonical spelling: unused trailing bits must be zero, so a token has
+        // exactly one accepted form.
+        return encode(bytes) == text ? bytes : nil
     }
 }
 

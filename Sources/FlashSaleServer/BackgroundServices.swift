@@ -26,9 +26,9 @@ struct ExpirySweeper: Service {
                     }
                     if returned.values.reduce(0, +) < 1_000 { break }
                 }
-            } catch {
+            } catch where !Task.isCancelled {
                 logger.error("expiry sweep failed; retrying", metadata: ["error": "\(error)"])
-            }
+            } catch {}
         }
     }
 }
@@ -49,9 +49,9 @@ struct CatalogRefresher: Service {
                     engine.observe(saleID: sale.id, available: sale.inventory.available)
                     metrics.inventory(sale)
                 }
-            } catch {
+            } catch where !Task.isCancelled {
                 logger.warning("catalog refresh failed; serving the last copy", metadata: ["error": "\(error)"])
-            }
+            } catch {}
         }
     }
 }

@@ -53,22 +53,32 @@ final class SaleCatalog: Sendable {
     func refresh(now: Date = Date()) async throws -> [Sale] {
         let sales = try await store.allSales()
         let encoder = JSONCoding.encoder()
-        var next = Snapshot()
+        var byID: [UUID: Entry] = [:]
         for sale in sales {
-            next.byID[sale.id] = try Self.render(sale, now: now, encoder: encoder)
+            byID[sale.id] = try Self.render(sale, now: now, encoder: encoder)
         }
-        let visible = sales.filter { $0.status(at: now) != .ended }
-            .sorted { ($0.startsAt, $0.id.lowercased) < ($1.startsAt, $1.id.lowercased) }
-        let listBody = try encoder.encode(SaleListView(sales: visible.map { PublicSaleView(sale: $0, now: now) }))
-        next.list = Rendered(listBody)
+        let next = Snapshot(byID: byID, list: try Self.renderList(byID.values.map(\.sale), now: now, encoder: encoder))
         snapshot.withLock { $0 = next }
         return sales
     }
 
     /// Puts one freshly read sale in the cache at once (after the operator changed it).
     func install(_ sale: Sale, now: Date) {
-        guard let entry = try? Self.render(sale, now: now, encoder: JSONCoding.encoder()) else { return }
-        snapshot.withLock { $0.byID[sale.id] = entry }
+        let encoder = JSONCoding.encoder()
+        guard let entry = try? Self.render(sale, now: now, encoder: encoder) else { return }
+        snapshot.withLock { snapshot in
+            snapshot.byID[sale.id] = entry
+            if let list = try? Self.renderList(snapshot.byID.values.map(\.sale), now: now, encoder: encoder) {
+                snapshot.list = list
+            }
+        }
+    }
+
+    /// Live and upcoming sales, soonest first.
+    static func renderList(_ sales: [Sale], now: Date, encoder: JSONEncoder) throws -> Rendered {
+        let visible = sales.filter { $0.status(at: now) != .ended }
+            .sorted { ($0.startsAt, $0.id.lowercased) < ($1.startsAt, $1.id.lowercased) }
+        return Rendered(try encoder.encode(SaleListView(sales: visible.map { PublicSaleView(sale: $0, now: now) })))
     }
 
     static func render(_ sale: Sale, now: Date, encoder: JSONEncoder) throws -> Entry {

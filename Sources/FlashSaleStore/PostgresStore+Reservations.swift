@@ -24,7 +24,7 @@ extension PostgresStore {
     /// One transaction for the batch; nil when another node holds the sale's advisory lock.
     private func commit(_ attempts: [ReservationAttempt], saleID: UUID, now: Date, advisory: Bool) async throws -> BatchResult? {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { conn -> BatchResult? in
+        return try await transaction { conn -> BatchResult? in
             if advisory {
                 let rows = try await conn.query(
                     "SELECT pg_try_advisory_xact_lock(hashtextextended(\(saleID.lowercased), 11))", logger: logger)
@@ -122,7 +122,7 @@ extension PostgresStore {
 
     public func cancelReservation(id: UUID, now: Date) async throws -> CancelResult {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { conn -> CancelResult in
+        return try await transaction { conn -> CancelResult in
             for try await (saleID, units) in try await conn.query(
                 """
                 WITH c AS (

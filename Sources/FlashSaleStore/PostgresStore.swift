@@ -22,6 +22,16 @@ public struct PostgresStore: Store {
         self.logger = logger
     }
 
+    /// A transaction whose failures surface as the error the closure threw (postgres-nio
+    /// wraps them), so domain errors such as `APIError.duplicateSKU` reach the caller intact.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { conn in try await body(conn) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error
+        }
+    }
+
     public func migrate() async throws {
         try await PostgresSchema.migrate(client: client, logger: logger)
     }
@@ -33,7 +43,7 @@ public struct PostgresStore: Store {
     // MARK: Sales
 
     public func createSale(_ new: NewSale, id: UUID, now: Date) async throws -> Sale {
-        try await client.withTransaction(logger: logger) { conn in
+        try await transaction { conn in
             // Serialises creations of one sku across nodes so the overlap check holds.
             try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(new.sku), 7))", logger: logger).drain()
             let overlapping = try await conn.query(
@@ -60,7 +70,7 @@ public struct PostgresStore: Store {
     }
 
     public func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale? {
-        try await client.withTransaction(logger: logger) { conn in
+        try await transaction { conn in
             guard let sale = try await Self.fetchSale(conn, id: id, logger: logger, lock: true) else { return nil }
             try patch.validate(against: sale)
             try await conn.query(

@@ -1,0 +1,105 @@
+import FlashSaleCore
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import FlashSaleServer
+
+@Suite struct StorefrontAndQueueTests {
+    @Test func saleReadsCarryETagsAndRevalidate() async throws {
+        try await withApp { client, _ in
+            let sale = try await client.createSale(["quantity": 12])
+            let first = try await client.send(.get, "/api/v1/sales/\(sale)")
+            #expect(first.status == .ok && first.int("available") == 12 && first["status"] == "live")
+            let etag = try #require(first.headers[.eTag])
+            #expect(first.headers[.cacheControl]?.contains("max-age=1") == true)
+            let again = try await client.send(.get, "/api/v1/sales/\(sale)", headers: [.ifNoneMatch: etag])
+            #expect(again.status == .notModified && again.body.readableBytes == 0)
+            let list = try await client.send(.get, "/api/v1/sales")
+            #expect(list.status == .ok && list.headers[.eTag] != nil)
+            #expect((list.json["sales"] as? [[String: Any]])?.contains { $0["id"] as? String == sale } == true)
+        }
+    }
+
+    @Test(arguments: ["/api/v1/sales/\(UUID())", "/api/v1/sales/not-a-uuid", "/api/v1/sales/%00", "/nowhere"])
+    func unknownAddressesAreJSON404s(_ path: String) async throws {
+        try await withApp { client, _ in
+            let reply = try await client.send(.get, path)
+            #expect(reply.status == .notFound && reply.error != nil, "\(path): \(reply.text)")
+        }
+    }
+
+    @Test func joinIssuesAPassInBodyAndCookie() async throws {
+        try await withApp { client, _ in
+            let sale = try await client.createSale()
+            let reply = try await client.join(sale)
+            #expect(reply.status == .ok && reply["status"] == "admitted")
+            let pass = try #require(reply["pass"])
+            #expect(reply.headers[.setCookie]?.hasPrefix("queue_pass=\(pass);") == true)
+            #expect(reply.int("poll_after_ms").map { (250...5_000).contains($0) } == true)
+            #expect(reply["admitted_until"] != nil)
+            // Polling with the pass, by header or by cookie, keeps the same pass.
+            let poll = try await client.send(.get, "/api/v1/sales/\(sale)/queue", headers: [WaitingRoom.passHeader: pass])
+            #expect(poll["pass"] == pass && poll["status"] == "admitted")
+            let cookie = try await client.send(.get, "/api/v1/sales/\(sale)/queue", headers: [.cookie: "other=1; queue_pass=\(pass)"])
+            #expect(cookie["pass"] == pass)
+        }
+    }
+
+    @Test func forgedAndForeignPassesCountAsNoPass() async throws {
+        try await withApp { client, _ in
+            let sale = try await client.createSale()
+            let other = try await client.createSale()
+            let pass = try await client.admittedPass(other)
+            let foreign = try await client.join(sale, pass: pass)
+            #expect(foreign.status == .ok && foreign["pass"] != pass)
+            var forged = Array(pass)
+            forged[10] = forged[10] == "A" ? "B" : "A"
+            let tampered = try await client.join(sale, pass: String(forged))
+            #expect(tampered.status == .ok && tampered["pass"] != String(forged))
+            let junk = try await client.join(sale, pass: String(repeating: "\u{7f}", count: 5_000))
+            #expect(junk.status == .ok)
+        }
+    }
+
+    @Test func waitingShoppersAreToldWhereTheyStand() async throws {
+        try await withApp { client, _ in
+            // One admission a second: the first joiner is admitted, the next ones wait.
+            let sale = try await client.createSale(["admission_rate_per_second": 1])
+            #expect(try await client.join(sale)["status"] == "admitted")
+            let waiting = try await client.join(sale)
+            #expect(waiting.status == .ok && waiting["status"] == "waiting")
+            #expect((waiting.int("position") ?? 0) >= 1 && waiting.int("eta_seconds") != nil)
+            #expect(waiting.int("poll_after_ms").map { (250...5_000).contains($0) } == true)
+            let pass = try #require(waiting["pass"])
+            // A waiting pass cannot reserve.
+            let reply = try await client.reserve(sale, pass: pass, json: #"{"email": "w@example.com"}"#)
+            #expect(reply.status == .forbidden && reply.error == "not_admitted")
+        }
+    }
+
+    @Test func queueStatesFollowTheSale() async throws {
+        try await withApp { client, _ in
+            let later = Date().addingTimeInterval(600)
+            let scheduled = try await client.createSale([
+                "starts_at": Timestamp.format(later), "ends_at": Timestamp.format(later.addingTimeInterval(600)),
+            ])
+            let early = try await client.join(scheduled)
+            #expect(early.status == .ok && early["status"] == "not_started")
+            #expect(early.int("poll_after_ms") == 5_000)
+
+            let sale = try await client.createSale()
+            let end = Timestamp.format(Date().addingTimeInterval(-1))
+            _ = try await client.send(.patch, "/api/v1/admin/sales/\(sale)", headers: adminAuth, json: #"{"ends_at": "\#(end)"}"#)
+            #expect(try await client.join(sale)["status"] == "ended")
+
+            let single = try await client.createSale(["quantity": 1])
+            let pass = try await client.admittedPass(single)
+            #expect(try await client.reserve(single, pass: pass, json: #"{"email": "s@example.com"}"#).status == .created)
+            // One unit held: once the storefront cache has seen it (≤ 250 ms), waiting
+            // shoppers keep waiting, since the unit may come back.
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await client.join(single)["status"] == "waiting")
+        }
+    }
+}
