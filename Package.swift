@@ -83,6 +83,7 @@ let package = Package(
                 "FlashSaleCore",
                 "FlashSaleStore",
                 "FlashSaleServer",
+                "FlashSaleBench",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

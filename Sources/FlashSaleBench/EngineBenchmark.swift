@@ -15,6 +15,8 @@ public struct EngineBenchmark: Sendable {
         public var attempts: Int
         public var reserved: Int
         public var seconds: Double
+        /// The engine's batching (nil for the naive mode).
+        public var batching: InventoryEngine.Statistics?
         public var perSecond: Double { Double(reserved) / seconds }
     }
 
@@ -48,7 +50,7 @@ public struct EngineBenchmark: Sendable {
             let outcome: ReservationOutcome
             switch mode {
             case .naive: outcome = try await store.reserveUnbatched(attempt, now: Date()).outcomes[0]
-            case .engine: outcome = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
+            case .engine: outcome = try await engine.reserve(attempt, knownAvailable: sale.inventory.available).outcome
             }
             if case .reserved = outcome { reserved.increment() }
         }
@@ -58,15 +60,17 @@ public struct EngineBenchmark: Sendable {
         guard after.inventory.reserved == count, after.inventory.total == attempts else {
             throw BenchmarkError("counts disagree after \(mode): reserved \(count), store \(after.inventory)")
         }
-        return Result(mode: mode, attempts: attempts, reserved: count, seconds: seconds)
+        return Result(
+            mode: mode, attempts: attempts, reserved: count, seconds: seconds, batching: mode == .engine ? engine.statistics : nil)
     }
 
     static func attempt(_ index: Int, sale: Sale) -> ReservationAttempt {
         let email = "shopper\(index)@bench.example"
+        let pass = UUID()
         return ReservationAttempt(
-            saleID: sale.id, passID: UUID(), email: email, customerKey: email, quantity: 1, amountCents: sale.priceCents,
+            saleID: sale.id, passID: pass, email: email, customerKey: email, quantity: 1, amountCents: sale.priceCents,
             perCustomerLimit: sale.perCustomerLimit, expiresAt: Date().addingTimeInterval(3_600),
-            idempotency: IdempotencyClaim(scope: "bench", key: "k\(index)-\(sale.id.lowercased)", fingerprint: "f"))
+            idempotency: IdempotencyClaim(scope: "bench:\(pass.lowercased)", key: "k\(index)", fingerprint: "f"))
     }
 }
 

@@ -31,6 +31,19 @@ public struct HTTPBenchmark: Sendable {
         self.concurrency = concurrency
     }
 
+    /// Polls `/readyz` until the server answers 200 (at most ten seconds).
+    public static func waitUntilReady(baseURL: String) async throws {
+        for _ in 0..<200 {
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: baseURL + "/readyz"), timeout: .seconds(1)),
+                response.status == .ok
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchmarkError("no server became ready at \(baseURL)")
+    }
+
     public func run() async throws -> Result {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)

@@ -2,7 +2,7 @@ import Synchronization
 
 /// Runs `body` once for every index in `0..<count` on `workers` concurrent tasks: the
 /// shape of every load in these benchmarks (a bounded crowd working through a list).
-func forEachIndex(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+public func forEachIndex(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
     let dispenser = IndexDispenser(limit: count)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<workers {
@@ -14,13 +14,13 @@ func forEachIndex(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) 
     }
 }
 
-final class IndexDispenser: Sendable {
+public final class IndexDispenser: Sendable {
     private let next = Atomic<Int>(0)
-    let limit: Int
+    public let limit: Int
 
-    init(limit: Int) { self.limit = limit }
+    public init(limit: Int) { self.limit = limit }
 
-    func take() -> Int? {
+    public func take() -> Int? {
         let index = next.add(1, ordering: .relaxed).oldValue
         return index < limit ? index : nil
     }

@@ -66,14 +66,15 @@ public struct AdmissionController: Sendable {
         switch sale.status(at: now) {
         case .ended:
             return reply(.ended, pollAfterMs: Self.maxPollMs)
-        case .soldOut where !pass.isAdmitted:
+        case .soldOut:
+            // Nothing is available or held, so not even an admitted pass can buy.
             return reply(.soldOut, pollAfterMs: Self.maxPollMs)
         case .scheduled:
             let untilStart = Int(sale.startsAt.timeIntervalSince(now) * 1000)
             return reply(.notStarted, pollAfterMs: untilStart)
         case .paused:
             return reply(pass.isAdmitted ? .admitted : .waiting, pollAfterMs: 2_000, position: waitingAhead)
-        case .live, .soldOut:
+        case .live:
             break
         }
         if pass.isAdmitted { return reply(.admitted, pollAfterMs: Self.maxPollMs) }

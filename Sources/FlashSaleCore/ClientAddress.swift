@@ -9,7 +9,9 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), var address = IPAddress.parse(String(parts[0])) else { return nil }
         let bits = address.count * 8
-        guard var length = parts.count == 2 ? Int(parts[1]) : bits, (0...bits).contains(length) else { return nil }
+        guard parts.count == 1 || parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+            var length = parts.count == 2 ? Int(parts[1]) : bits, (0...bits).contains(length)
+        else { return nil }
         // An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) is the IPv4 network it maps.
         if address.count == 16, length >= 96, IPAddress.unmapped(address, matching: 4).count == 4 {
             address = IPAddress.unmapped(address, matching: 4)
@@ -54,7 +56,9 @@ public enum IPAddress {
         guard parts.count == 4 else { return nil }
         var bytes: [UInt8] = []
         for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), let value = UInt8(part) else {
+                return nil
+            }
             bytes.append(value)
         }
         return bytes

@@ -30,7 +30,7 @@ public struct ReservationAttempt: Sendable {
     public var idempotency: IdempotencyClaim
 
     public init(
-        reservationID: UUID = UUID(), saleID: UUID, passID: UUID, email: String, customerKey: String, quantity: Int,
+        reservationID: UUID = .timeOrdered(), saleID: UUID, passID: UUID, email: String, customerKey: String, quantity: Int,
         amountCents: Int, perCustomerLimit: Int, expiresAt: Date, idempotency: IdempotencyClaim
     ) {
         self.reservationID = reservationID
@@ -73,6 +73,15 @@ public struct ReservationReceipt: Sendable, Codable, Equatable {
         self.amountCents = amountCents
     }
 
+    /// The 201 body, written directly: it is rendered for every reservation inside the
+    /// committing transaction, where a JSONEncoder's cost is paid under the sale's lock.
+    /// Same bytes as `JSONCoding.encoder()` would produce (sorted keys).
+    public var json: Data {
+        Data(
+            ("{\"amount_cents\":\(amountCents),\"expires_at\":\"\(Timestamp.format(expiresAt))\",\"quantity\":\(quantity),"
+                + "\"reservation_id\":\"\(reservationID.lowercased)\",\"sale_id\":\"\(saleID.lowercased)\"}").utf8)
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(reservationID.lowercased, forKey: .reservationID)
@@ -93,8 +102,7 @@ public enum ReservationOutcome: Sendable, Equatable {
     public var response: StoredResponse {
         switch self {
         case .reserved(let receipt):
-            // Encoding a plain struct of strings and integers cannot fail.
-            StoredResponse(status: 201, body: try! JSONCoding.encoder().encode(receipt))
+            StoredResponse(status: 201, body: receipt.json)
         case .rejected(let error): StoredResponse(error)
         case .replayed(let stored): stored
         }
@@ -102,6 +110,32 @@ public enum ReservationOutcome: Sendable, Equatable {
 }
 
 extension UUID {
-    /// The textual id used on the wire and in both stores.
-    public var lowercased: String { uuidString.lowercased() }
+    /// The textual id used on the wire and in both stores (8-4-4-4-12 lowercase hex),
+    /// written directly: `uuidString` goes through a formatted string and a case change.
+    public var lowercased: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var output = [UInt8]()
+        output.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { output.append(0x2D) }
+            output.append(hex[Int(byte >> 4)])
+            output.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+extension UUID {
+    /// A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits. New
+    /// rows land at the right edge of the primary-key B-tree instead of on random pages,
+    /// which keeps a batch's writes to a few pages.
+    public static func timeOrdered(at date: Date = Date()) -> UUID {
+        let ms = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        // The random bits of a version 4 UUID: one call into the system's generator.
+        var bytes = UUID().bytes
+        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
+        bytes[6] = 0x70 | (bytes[6] & 0x0F)
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        return UUID(bytes: bytes)
+    }
 }

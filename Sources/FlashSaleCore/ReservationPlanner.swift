@@ -77,7 +77,10 @@ public enum ReservationPlanner {
             }
             let outcome: ReservationOutcome
             let held = customerUnits[attempt.customerKey, default: 0]
-            if passesHolding.contains(attempt.passID) {
+            if attempt.quantity < 1 {
+                // The server validates first; this keeps a bad attempt from adding stock.
+                outcome = .rejected(.validation("quantity must be at least 1"))
+            } else if passesHolding.contains(attempt.passID) {
                 outcome = .rejected(.passHasReservation)
             } else if held + attempt.quantity > attempt.perCustomerLimit {
                 outcome = .rejected(.limitExceeded)

@@ -8,11 +8,20 @@ import Synchronization
 /// The `Idempotency-Key` mechanism shared by every checkout endpoint.
 ///
 /// A finished request's response is stored by the work itself, in the same transaction
-/// (the engine writes it with the reservation). This guard answers replays from the store,
-/// refuses a reused key with another body (422), and refuses a key whose first request is
-/// still running on this node (409).
+/// (the engine writes it with the reservation), and a replay that reaches the store is
+/// answered there, under the sale's lock. So the common path reads nothing extra: only an
+/// answer decided without the store (validation, a paused sale, the sold-out gate) is
+/// checked against a stored response first, which it then gives way to (or 422 for the
+/// same key with another body). A key whose first request is still running on this node
+/// answers 409.
 final class IdempotencyGuard: Sendable {
     static let header = HTTPField.Name("Idempotency-Key")!
+
+    /// What the work answered, and whether the store decided it (and recorded it).
+    struct Answer: Sendable {
+        var response: StoredResponse
+        var recorded: Bool
+    }
 
     let store: any Store
     private let running = Mutex<Set<ReservationPlanner.KeyID>>([])
@@ -26,17 +35,25 @@ final class IdempotencyGuard: Sendable {
         return key
     }
 
-    /// Replays a stored response, or runs `work` once for this key. An answer `work` gives
-    /// without reaching the store (a validation error, the sold-out gate) is not stored:
-    /// nothing was done, so a retry is judged afresh.
-    func run(_ claim: IdempotencyClaim, work: () async throws -> StoredResponse) async throws -> StoredResponse {
+    func run(_ claim: IdempotencyClaim, work: () async throws -> Answer) async throws -> StoredResponse {
         let id = ReservationPlanner.KeyID(claim)
         guard running.withLock({ $0.insert(id).inserted }) else { throw APIError.requestInProgress }
         defer { _ = running.withLock { $0.remove(id) } }
-        if let stored = try await store.storedResponse(scope: claim.scope, key: claim.key) {
-            guard stored.fingerprint == claim.fingerprint else { throw APIError.idempotencyKeyReused }
-            return stored.response
+        let answer: Answer
+        do {
+            answer = try await work()
+        } catch let error as APIError {
+            if let stored = try await stored(claim) { return stored }
+            throw error
         }
-        return try await work()
+        if answer.recorded { return answer.response }
+        return try await stored(claim) ?? answer.response
+    }
+
+    /// The stored response for this key, or 422 when the key was used with another body.
+    private func stored(_ claim: IdempotencyClaim) async throws -> StoredResponse? {
+        guard let stored = try await store.storedResponse(scope: claim.scope, key: claim.key) else { return nil }
+        guard stored.fingerprint == claim.fingerprint else { throw APIError.idempotencyKeyReused }
+        return stored.response
     }
 }

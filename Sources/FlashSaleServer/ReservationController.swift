@@ -28,11 +28,11 @@ struct ReservationController: Sendable {
         // Keys are scoped to the endpoint, the sale and the shopper's pass.
         let claim = IdempotencyClaim(
             scope: "reservations:\(saleID.lowercased):\(pass.visitorID.lowercased)", key: key, body: body)
-        let response = try await idempotency.run(claim) { () async throws -> StoredResponse in
+        let response = try await idempotency.run(claim) { () async throws -> IdempotencyGuard.Answer in
             let attempt = try Self.attempt(from: body, claim: claim, pass: pass, sale: sale, now: now)
-            let outcome = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
-            metrics.reservation(saleID: saleID, outcome: Self.label(outcome))
-            return outcome.response
+            let answer = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
+            metrics.reservation(saleID: saleID, outcome: Self.label(answer.outcome))
+            return .init(response: answer.outcome.response, recorded: answer.recorded)
         }
         return JSONResponse.stored(response)
     }

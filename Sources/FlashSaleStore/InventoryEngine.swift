@@ -13,14 +13,32 @@ public final class InventoryEngine: Sendable {
     /// The most attempts written in one transaction.
     public let maxBatch: Int
     private let lanes = Mutex<[UUID: Lane]>([:])
+    private let counters = Mutex<Statistics>(Statistics())
+
+    /// How the committer has batched so far: the figure that tells whether group commit works.
+    public struct Statistics: Sendable, Equatable {
+        public var batches = 0
+        public var attempts = 0
+        public var largestBatch = 0
+        public var averageBatch: Double { batches == 0 ? 0 : Double(attempts) / Double(batches) }
+    }
+
+    public var statistics: Statistics { counters.withLock { $0 } }
 
     public init(store: any Store, maxBatch: Int = 512) {
         self.store = store
         self.maxBatch = maxBatch
     }
 
+    /// An outcome, and whether a transaction decided and recorded it (false: the gate
+    /// refused without touching the store, so nothing was recorded for its key).
+    public struct Answer: Sendable, Equatable {
+        public var outcome: ReservationOutcome
+        public var recorded: Bool
+    }
+
     /// Reserves through the gate and the committer. Returns once the outcome is durable.
-    public func reserve(_ attempt: ReservationAttempt, knownAvailable: Int) async throws -> ReservationOutcome {
+    public func reserve(_ attempt: ReservationAttempt, knownAvailable: Int) async throws -> Answer {
         let lane = lane(for: attempt.saleID, knownAvailable: knownAvailable)
         return try await withCheckedThrowingContinuation { continuation in
             lane.enqueue(attempt, continuation: continuation, engine: self)
@@ -54,10 +72,17 @@ public final class InventoryEngine: Sendable {
 
     fileprivate func flush(_ lane: Lane) async {
         while let batch = lane.takeBatch(max: maxBatch) {
+            counters.withLock {
+                $0.batches += 1
+                $0.attempts += batch.count
+                $0.largestBatch = max($0.largestBatch, batch.count)
+            }
             do {
                 let result = try await store.commitReservations(batch.map(\.attempt), saleID: lane.saleID, now: Date())
                 lane.finish(available: result.inventory.available)
-                for (waiter, outcome) in zip(batch, result.outcomes) { waiter.continuation.resume(returning: outcome) }
+                for (waiter, outcome) in zip(batch, result.outcomes) {
+                    waiter.continuation.resume(returning: Answer(outcome: outcome, recorded: true))
+                }
             } catch {
                 lane.finish(available: nil)
                 for waiter in batch { waiter.continuation.resume(throwing: error) }
@@ -68,7 +93,7 @@ public final class InventoryEngine: Sendable {
 
 private struct Waiter: Sendable {
     var attempt: ReservationAttempt
-    var continuation: CheckedContinuation<ReservationOutcome, any Error>
+    var continuation: CheckedContinuation<InventoryEngine.Answer, any Error>
 }
 
 /// One sale's gate and queue.
@@ -98,7 +123,7 @@ private final class Lane: Sendable {
         state.withLock { $0.available = available }
     }
 
-    func enqueue(_ attempt: ReservationAttempt, continuation: CheckedContinuation<ReservationOutcome, any Error>, engine: InventoryEngine) {
+    func enqueue(_ attempt: ReservationAttempt, continuation: CheckedContinuation<InventoryEngine.Answer, any Error>, engine: InventoryEngine) {
         enum Admit { case soldOut, queued, queuedAndFlush }
         let admit: Admit = state.withLock { state in
             // The gate: with fewer units than asked for, no transaction could succeed.
@@ -109,7 +134,7 @@ private final class Lane: Sendable {
             return .queuedAndFlush
         }
         switch admit {
-        case .soldOut: continuation.resume(returning: .rejected(.soldOut))
+        case .soldOut: continuation.resume(returning: InventoryEngine.Answer(outcome: .rejected(.soldOut), recorded: false))
         case .queued: break
         case .queuedAndFlush: Task { await engine.flush(self) }
         }

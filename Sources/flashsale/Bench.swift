@@ -46,7 +46,8 @@ struct EngineBench: AsyncParsableCommand {
                 print(
                     "\(result.mode.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) "
                         + "\(result.reserved) reserved in \(String(format: "%.2f", result.seconds)) s = "
-                        + "\(Int(result.perSecond)) reservations/s")
+                        + "\(Int(result.perSecond)) reservations/s"
+                        + (result.batching.map { String(format: " (%d batches, mean %.1f, largest %d)", $0.batches, $0.averageBatch, $0.largestBatch) } ?? ""))
             }
             print("ratio engine/naive: \(String(format: "%.1f", engine.perSecond / naive.perSecond))x")
         }
@@ -86,7 +87,7 @@ struct HTTPBench: AsyncParsableCommand {
                     try await app.run()
                     return nil
                 }
-                try await waitForServer(port: port)
+                try await HTTPBenchmark.waitUntilReady(baseURL: "http://127.0.0.1:\(port)")
                 let result = try await benchmark("http://127.0.0.1:\(port)")
                 group.cancelAll()
                 return result
@@ -96,13 +97,4 @@ struct HTTPBench: AsyncParsableCommand {
         print("joins:        \(Int(result.joinsPerSecond)) /s")
         print("reservations: \(Int(result.reservationsPerSecond)) /s (\(result.reserved) reserved; statuses \(result.statusCounts))")
     }
-}
-
-/// Polls until something accepts connections on the port (the in-process server started).
-func waitForServer(port: Int) async throws {
-    for _ in 0..<200 {
-        if let data = try? Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/readyz")!), !data.isEmpty { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw BenchmarkError("the in-process server did not start on port \(port)")
 }

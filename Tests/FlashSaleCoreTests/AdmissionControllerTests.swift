@@ -206,9 +206,10 @@ struct AdmissionControllerTests {
             #expect(answer.admittedUntil == admittedAt.addingTimeInterval(600))
             #expect(answer.pollAfterMs == 5_000)
         }
-        // Still admitted once the sale is sold out (it may hold the last units), until it ends.
+        // Once nothing is available or held, every poll says sold out, admitted or not
+        // (a pass that still holds units keeps the sale live, not sold out).
         let inSoldOut = Self.ask(&controller, Fixtures.sale(available: 0, sold: 100), pass: first.pass)
-        #expect(inSoldOut.status == .admitted)
+        #expect(inSoldOut.status == .soldOut)
         #expect(controller.admitted == 1)
         // The bucket's token for the next second is still there.
         let next = Self.ask(&controller, sale, mono: 1_001)

@@ -1,3 +1,4 @@
+import FlashSaleBench
 import FlashSaleCore
 import Foundation
 import Synchronization
@@ -34,11 +35,11 @@ import Testing
             // reserve at once: 5,056 concurrent attempts on 500 units.
             let attempts = 5_056
             let passes = Locked([String](repeating: "", count: attempts))
-            try await crowd(attempts, workers: 64) { index in
+            try await forEachIndex(attempts, workers: 64) { index in
                 let joined = try await server.send(.POST, "/api/v1/sales/\(sale)/queue")
                 passes.withLock { $0[index] = joined.json["pass"] as? String ?? "" }
             }
-            try await crowd(attempts, workers: 64) { index in
+            try await forEachIndex(attempts, workers: 64) { index in
                 let reply = try await server.send(
                     .POST, "/api/v1/sales/\(sale)/reservations",
                     headers: [("X-Queue-Pass", passes.withLock { $0[index] }), ("Idempotency-Key", "k-\(index)")],
@@ -108,27 +109,6 @@ import Testing
         bad.waitUntilExit()
         #expect(bad.terminationStatus != 0)
         #expect(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("unknown database"))
-    }
-}
-
-/// Runs `body` for every index on `workers` concurrent tasks.
-func crowd(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-    let dispenser = IndexDispenser(limit: count)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<workers {
-            group.addTask { while let index = dispenser.take() { try await body(index) } }
-        }
-        try await group.waitForAll()
-    }
-}
-
-final class IndexDispenser: Sendable {
-    private let next = Atomic<Int>(0)
-    let limit: Int
-    init(limit: Int) { self.limit = limit }
-    func take() -> Int? {
-        let index = next.add(1, ordering: .relaxed).oldValue
-        return index < limit ? index : nil
     }
 }
 

@@ -148,11 +148,11 @@ import Testing
         async let first = guardian.run(claim) {
             started.continuation.yield()
             for await _ in release.stream { break }
-            return StoredResponse(status: 201, body: Data())
+            return .init(response: StoredResponse(status: 201, body: Data()), recorded: true)
         }
         for await _ in started.stream { break }
         await #expect(throws: APIError.requestInProgress) {
-            try await guardian.run(claim) { StoredResponse(status: 201, body: Data()) }
+            try await guardian.run(claim) { .init(response: StoredResponse(status: 201, body: Data()), recorded: true) }
         }
         release.continuation.yield()
         #expect(try await first.status == 201)

@@ -21,7 +21,7 @@ import Testing
                     for _ in 0..<tasks {
                         group.addTask {
                             for _ in 0..<perTask {
-                                switch try await engine.reserve(attempt(sale), knownAvailable: sale.inventory.available) {
+                                switch try await engine.reserve(attempt(sale), knownAvailable: sale.inventory.available).outcome {
                                 case .reserved(let receipt): receipts.withLock { $0.append(receipt) }
                                 case .rejected(let error): rejections.withLock { $0[error.code, default: 0] += 1 }
                                 case .replayed: Issue.record("fresh keys cannot replay")
@@ -60,7 +60,7 @@ import Testing
                                 // A third of the holds expire almost at once; the others are cancelled.
                                 let expiring = (worker + round) % 3 == 0
                                 let outcome = try await engine.reserve(
-                                    attempt(sale, ttl: expiring ? 0.05 : 600), knownAvailable: sale.inventory.available)
+                                    attempt(sale, ttl: expiring ? 0.05 : 600), knownAvailable: sale.inventory.available).outcome
                                 guard case .reserved(let receipt) = outcome else { continue }
                                 if !expiring {
                                     if case .released(_, let units) = try await store.cancelReservation(

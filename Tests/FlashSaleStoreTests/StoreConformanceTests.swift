@@ -120,8 +120,10 @@ import Testing
             let attempts = [attempt(sale, ttl: -1), attempt(sale, ttl: -1), attempt(sale, ttl: 600)]
             let result = try await store.commitReservations(attempts, saleID: sale.id, now: Date())
             #expect(result.outcomes.allSatisfy { $0.isReserved })
+            // Other tests sweep the shared PostgreSQL database too, so the units may have been
+            // returned by their sweep; either way they come back exactly once.
             let returned = try await store.releaseExpired(now: Date(), limit: 1_000)
-            #expect(returned[sale.id] == 2)
+            #expect(returned[sale.id] == nil || returned[sale.id] == 2)
             #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 3, reserved: 1, sold: 0))
             #expect(try await store.releaseExpired(now: Date(), limit: 1_000)[sale.id] == nil)
             if case .reserved(let receipt) = result.outcomes[0] {
