@@ -66,7 +66,8 @@ public struct EngineBenchmark: Sendable {
 
     static func attempt(_ index: Int, sale: Sale) -> ReservationAttempt {
         let email = "shopper\(index)@bench.example"
-        let pass = UUID()
+        // Visitor ids are time-ordered, as the waiting room issues them.
+        let pass = UUID.timeOrdered()
         return ReservationAttempt(
             saleID: sale.id, passID: pass, email: email, customerKey: email, quantity: 1, amountCents: sale.priceCents,
             perCustomerLimit: sale.perCustomerLimit, expiresAt: Date().addingTimeInterval(3_600),

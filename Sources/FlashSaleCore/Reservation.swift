@@ -113,13 +113,13 @@ extension UUID {
     /// The textual id used on the wire and in both stores (8-4-4-4-12 lowercase hex),
     /// written directly: `uuidString` goes through a formatted string and a case change.
     public var lowercased: String {
-        let hex = Array("0123456789abcdef".utf8)
+        let hex = Hex.encode(bytes)
+        let digits = Array(hex.utf8)
         var output = [UInt8]()
         output.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { output.append(0x2D) }
-            output.append(hex[Int(byte >> 4)])
-            output.append(hex[Int(byte & 0x0F)])
+        for (index, digit) in digits.enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { output.append(0x2D) }
+            output.append(digit)
         }
         return String(decoding: output, as: UTF8.self)
     }

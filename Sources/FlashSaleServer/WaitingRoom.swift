@@ -41,7 +41,7 @@ final class WaitingRoom: Sendable {
             var controller = controllers[sale.id]
                 ?? AdmissionController(admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare)
             defer { controllers[sale.id] = controller }
-            return controller.answer(pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, newVisitor: { UUID() })
+            return controller.answer(pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, newVisitor: { UUID.timeOrdered() })
         }
     }
 

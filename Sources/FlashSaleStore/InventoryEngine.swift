@@ -71,7 +71,11 @@ public final class InventoryEngine: Sendable {
     }
 
     fileprivate func flush(_ lane: Lane) async {
-        while let batch = lane.takeBatch(max: maxBatch) {
+        while true {
+            // Callers resumed by the last commit queue their next attempts during this
+            // yield, so the next batch is whole instead of the first few arrivals.
+            await Task.yield()
+            guard let batch = lane.takeBatch(max: maxBatch) else { return }
             counters.withLock {
                 $0.batches += 1
                 $0.attempts += batch.count

@@ -110,10 +110,12 @@ extension PostgresStore {
             CROSS JOIN LATERAL (
                 SELECT * FROM idempotency_keys k WHERE k.scope = t.scope AND k.key = t.key) k
             UNION ALL
-            SELECT 'customer', c.key, NULL, NULL, (
-                SELECT COALESCE(SUM(r.quantity), 0)::int FROM reservations r
-                WHERE r.sale_id = \(saleID) AND r.customer_key = c.key AND r.status IN ('held', 'paid')), NULL, NULL
-            FROM unnest(\(Array(Set(attempts.map(\.customerKey))))::text[]) AS c(key)
+            SELECT 'customer', c.key, NULL, NULL, c.units, NULL, NULL FROM (
+                SELECT u.key, (
+                    SELECT COALESCE(SUM(r.quantity), 0)::int FROM reservations r
+                    WHERE r.sale_id = \(saleID) AND r.customer_key = u.key AND r.status IN ('held', 'paid')) AS units
+                FROM unnest(\(Array(Set(attempts.map(\.customerKey))))::text[]) AS u(key)) c
+            WHERE c.units > 0
             UNION ALL
             SELECT 'pass', NULL, NULL, NULL, NULL, NULL, p.id
             FROM unnest(\(attempts.map(\.passID))::uuid[]) AS p(id)

@@ -3,43 +3,50 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
+    // SQLite has one writer: the write transaction itself is the sale's lock. Each kind of
+    // fact and each kind of row is one statement for the whole batch (row values and
+    // multi-row VALUES), not one per attempt.
     public func commitReservations(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> BatchResult {
-        // SQLite has one writer: the write transaction itself is the sale's lock.
         try await writer.write { db in
             guard let before = try Self.inventory(db, saleID: saleID) else { throw StoreError.saleNotFound(saleID) }
             let facts = try Self.facts(db, saleID: saleID, attempts: attempts, available: before.available)
             let plan = ReservationPlanner.plan(attempts, facts: facts)
             let units = plan.units
+            let sale = saleID.lowercased
             if units > 0 {
                 try db.execute(
                     sql: """
                         UPDATE inventory SET available = available - ?, reserved = reserved + ?
                         WHERE sale_id = ? AND available >= ?
                         """,
-                    arguments: [units, units, saleID.lowercased, units])
+                    arguments: [units, units, sale, units])
                 guard db.changesCount == 1 else { throw StoreError.inventoryGuardFailed(saleID) }
-                let insert = try db.cachedStatement(
+                var arguments = StatementArguments()
+                for attempt in plan.reserved {
+                    arguments += [
+                        attempt.reservationID.lowercased, sale, attempt.passID.lowercased, attempt.email,
+                        attempt.customerKey, attempt.quantity, attempt.amountCents, now.ms, attempt.expiresAt.ms,
+                    ]
+                }
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO reservations (id, sale_id, pass_id, email, customer_key, quantity, amount_cents,
                             status, created_at, expires_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?, ?)
-                        """)
-                for attempt in plan.reserved {
-                    try insert.execute(arguments: [
-                        attempt.reservationID.lowercased, saleID.lowercased, attempt.passID.lowercased, attempt.email,
-                        attempt.customerKey, attempt.quantity, attempt.amountCents, now.ms, attempt.expiresAt.ms,
-                    ])
-                }
+                        VALUES \(Self.rows("(?, ?, ?, ?, ?, ?, ?, 'held', ?, ?)", plan.reserved.count))
+                        """
+                ).execute(arguments: arguments)
             }
-            let record = try db.cachedStatement(
-                sql: """
-                    INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, body, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """)
-            for (claim, response) in plan.newKeys {
-                try record.execute(arguments: [
-                    claim.scope, claim.key, claim.fingerprint, response.status, response.body, now.ms,
-                ])
+            if !plan.newKeys.isEmpty {
+                var arguments = StatementArguments()
+                for (claim, response) in plan.newKeys {
+                    arguments += [claim.scope, claim.key, claim.fingerprint, response.status, response.body, now.ms]
+                }
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, body, created_at)
+                        VALUES \(Self.rows("(?, ?, ?, ?, ?, ?)", plan.newKeys.count))
+                        """
+                ).execute(arguments: arguments)
             }
             var after = before
             after.available -= units
@@ -48,33 +55,54 @@ extension SQLiteStore {
         }
     }
 
-    /// Reads what the planner needs, with one cached statement per kind of fact.
+    /// `row, row, …`: `count` copies of one placeholder row.
+    static func rows(_ row: String, _ count: Int) -> String {
+        Array(repeating: row, count: count).joined(separator: ", ")
+    }
+
+    /// Reads what the planner needs in three statements, whatever the batch size. (The
+    /// keys are joined, not matched with a row-value IN, which SQLite answers by scanning.)
     static func facts(
         _ db: Database, saleID: UUID, attempts: [ReservationAttempt], available: Int
     ) throws -> ReservationPlanner.Facts {
         var facts = ReservationPlanner.Facts(available: available)
-        let keyQuery = try db.cachedStatement(
-            sql: "SELECT fingerprint, status_code, body FROM idempotency_keys WHERE scope = ? AND key = ?")
-        let customerQuery = try db.cachedStatement(
-            sql: """
-                SELECT COALESCE(SUM(quantity), 0) FROM reservations
-                WHERE sale_id = ? AND customer_key = ? AND status IN ('held', 'paid')
-                """)
-        let passQuery = try db.cachedStatement(
-            sql: "SELECT EXISTS (SELECT 1 FROM reservations WHERE sale_id = ? AND pass_id = ? AND status = 'held')")
-        for attempt in attempts {
-            let id = ReservationPlanner.KeyID(attempt.idempotency)
-            if let row = try Row.fetchOne(keyQuery, arguments: [id.scope, id.key]) {
-                facts.storedKeys[id] = ReservationPlanner.StoredKey(
-                    fingerprint: row["fingerprint"], response: StoredResponse(status: row["status_code"], body: row["body"]))
-            }
-            if facts.customerUnits[attempt.customerKey] == nil {
-                facts.customerUnits[attempt.customerKey] =
-                    try Int.fetchOne(customerQuery, arguments: [saleID.lowercased, attempt.customerKey]) ?? 0
-            }
-            if try Bool.fetchOne(passQuery, arguments: [saleID.lowercased, attempt.passID.lowercased]) == true {
-                facts.passesHolding.insert(attempt.passID)
-            }
+        let sale = saleID.lowercased
+        var keyArguments = StatementArguments()
+        for attempt in attempts { keyArguments += [attempt.idempotency.scope, attempt.idempotency.key] }
+        for row in try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT k.scope, k.key, k.fingerprint, k.status_code, k.body
+                    FROM (VALUES \(rows("(?, ?)", attempts.count))) AS t
+                    CROSS JOIN idempotency_keys k ON k.scope = t.column1 AND k.key = t.column2
+                    """),
+            arguments: keyArguments)
+        {
+            facts.storedKeys[.init(scope: row["scope"], key: row["key"])] = .init(
+                fingerprint: row["fingerprint"], response: StoredResponse(status: row["status_code"], body: row["body"]))
+        }
+        let customers = Array(Set(attempts.map(\.customerKey)))
+        for row in try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT customer_key, SUM(quantity) AS units FROM reservations
+                    WHERE sale_id = ? AND customer_key IN (\(rows("?", customers.count))) AND status IN ('held', 'paid')
+                    GROUP BY customer_key
+                    """),
+            arguments: StatementArguments([sale] + customers))
+        {
+            facts.customerUnits[row["customer_key"]] = row["units"]
+        }
+        let passes = attempts.map(\.passID.lowercased)
+        for text in try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT pass_id FROM reservations
+                    WHERE sale_id = ? AND pass_id IN (\(rows("?", passes.count))) AND status = 'held'
+                    """),
+            arguments: StatementArguments([sale] + passes))
+        {
+            if let pass = UUID(uuidString: text) { facts.passesHolding.insert(pass) }
         }
         return facts
     }
