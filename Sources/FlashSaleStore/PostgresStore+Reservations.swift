@@ -22,67 +22,53 @@ extension PostgresStore {
     }
 
     /// One transaction for the batch in four round trips (lock and read, facts, writes,
-    /// commit); nil when another node holds the sale's advisory lock.
+    /// commit) of prepared statements; nil when another node holds the sale's advisory lock.
     private func commit(_ attempts: [ReservationAttempt], saleID: UUID, now: Date, advisory: Bool) async throws -> BatchResult? {
         let logger = self.logger
         return try await transaction { conn -> BatchResult? in
-            // Under the advisory lock no other writer takes units (cancellation and expiry
-            // only add them), so a plain read suffices and the guarded UPDATE stays the
-            // source of truth. The naive path has no advisory lock and queues on the row lock.
-            let read: PostgresQuery =
-                advisory
-                ? """
-                SELECT l.locked, i.available, i.reserved, i.sold
-                FROM (SELECT pg_try_advisory_xact_lock(hashtextextended(\(saleID.lowercased), 11)) AS locked) l
-                LEFT JOIN inventory i ON l.locked AND i.sale_id = \(saleID)
-                """
-                : "SELECT true, available, reserved, sold FROM inventory WHERE sale_id = \(saleID) FOR UPDATE"
             var before: Inventory?
-            for try await (locked, available, reserved, sold) in try await conn.query(read, logger: logger)
-                .decode((Bool, Int?, Int?, Int?).self)
-            {
-                guard locked else { return nil }
-                if let available, let reserved, let sold {
+            if advisory {
+                // Under the advisory lock no other writer takes units (cancellation and
+                // expiry only add them), so a plain read suffices; the guarded UPDATE stays
+                // the source of truth.
+                for try await (locked, available, reserved, sold) in try await conn.execute(
+                    PostgresStatements.LockAndRead(saleID: saleID), logger: logger)
+                {
+                    guard locked else { return nil }
+                    if let available, let reserved, let sold {
+                        before = Inventory(available: available, reserved: reserved, sold: sold)
+                    }
+                }
+            } else {
+                // The naive path queues on the row lock.
+                for try await (available, reserved, sold) in try await conn.query(
+                    "SELECT available, reserved, sold FROM inventory WHERE sale_id = \(saleID) FOR UPDATE", logger: logger
+                ).decode((Int, Int, Int).self) {
                     before = Inventory(available: available, reserved: reserved, sold: sold)
                 }
             }
             guard let before else { throw StoreError.saleNotFound(saleID) }
-            let facts = try await Self.facts(conn, saleID: saleID, attempts: attempts, available: before.available, logger: logger)
+            var facts = ReservationPlanner.Facts(available: before.available)
+            for try await (kind, text, key, fingerprint, number, body, pass) in try await conn.execute(
+                PostgresStatements.Facts(saleID: saleID, attempts: attempts), logger: logger)
+            {
+                switch kind {
+                case "key":
+                    guard let text, let key, let fingerprint, let number, let body else { continue }
+                    facts.storedKeys[.init(scope: text, key: key)] = .init(
+                        fingerprint: fingerprint, response: StoredResponse(status: number, body: body))
+                case "customer":
+                    if let text, let number { facts.customerUnits[text] = number }
+                default:
+                    if let pass { facts.passesHolding.insert(pass) }
+                }
+            }
             let plan = ReservationPlanner.plan(attempts, facts: facts)
             let units = plan.units
-            let r = plan.reserved
-            let keys = plan.newKeys
-            // The guard, the rows and the idempotency records in one statement. Stored
-            // bodies are the JSON of the contract, so they travel as UTF-8 text.
             var guardHeld = true
-            for try await (updated) in try await conn.query(
-                """
-                WITH taken AS (
-                    UPDATE inventory SET available = available - \(units), reserved = reserved + \(units)
-                    WHERE sale_id = \(saleID) AND available >= \(units) AND \(units) > 0 RETURNING 1
-                ), held AS (
-                    INSERT INTO reservations (id, sale_id, pass_id, email, customer_key, quantity, amount_cents,
-                        status, created_at, expires_at)
-                    SELECT id, \(saleID), pass_id, email, customer_key, quantity, amount_cents, 'held', \(now), expires_at
-                    FROM unnest(\(r.map(\.reservationID))::uuid[], \(r.map(\.passID))::uuid[], \(r.map(\.email))::text[],
-                        \(r.map(\.customerKey))::text[], \(r.map(\.quantity))::int[], \(r.map(\.amountCents))::bigint[],
-                        \(r.map(\.expiresAt))::timestamptz[])
-                        AS t(id, pass_id, email, customer_key, quantity, amount_cents, expires_at)
-                    WHERE EXISTS (SELECT 1 FROM taken)
-                    RETURNING 1
-                ), recorded AS (
-                    INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, body, created_at)
-                    SELECT scope, key, fingerprint, status_code, convert_to(body, 'UTF8'), \(now)
-                    FROM unnest(\(keys.map(\.claim.scope))::text[], \(keys.map(\.claim.key))::text[],
-                        \(keys.map(\.claim.fingerprint))::text[], \(keys.map(\.response.status))::int[],
-                        \(keys.map { String(decoding: $0.response.body, as: UTF8.self) })::text[])
-                        AS t(scope, key, fingerprint, status_code, body)
-                    ON CONFLICT (scope, key) DO NOTHING
-                    RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM taken)::bigint
-                """, logger: logger
-            ).decode(Int.self) {
+            for try await updated in try await conn.execute(
+                PostgresStatements.Write(saleID: saleID, now: now, plan: plan), logger: logger)
+            {
                 guardHeld = units == 0 || updated == 1
             }
             guard guardHeld else { throw StoreError.inventoryGuardFailed(saleID) }
@@ -91,52 +77,6 @@ extension PostgresStore {
             after.reserved += units
             return BatchResult(outcomes: plan.outcomes, inventory: after)
         }
-    }
-
-    /// Reads what the planner needs in one round trip, whatever the batch size: stored
-    /// keys, units per customer and passes holding a live reservation, as tagged rows.
-    static func facts(
-        _ conn: PostgresConnection, saleID: UUID, attempts: [ReservationAttempt], available: Int, logger: Logger
-    ) async throws -> ReservationPlanner.Facts {
-        var facts = ReservationPlanner.Facts(available: available)
-        let claims = attempts.map(\.idempotency)
-        // Every fact is an index probe per element (LATERAL, scalar subqueries): PostgreSQL 15
-        // answers `col = ANY(array)` on a second index column by walking the first column's
-        // whole range, which grows with the sale.
-        let rows = try await conn.query(
-            """
-            SELECT 'key', k.scope, k.key, k.fingerprint, k.status_code, k.body, NULL::uuid
-            FROM unnest(\(claims.map(\.scope))::text[], \(claims.map(\.key))::text[]) AS t(scope, key)
-            CROSS JOIN LATERAL (
-                SELECT * FROM idempotency_keys k WHERE k.scope = t.scope AND k.key = t.key) k
-            UNION ALL
-            SELECT 'customer', c.key, NULL, NULL, c.units, NULL, NULL FROM (
-                SELECT u.key, (
-                    SELECT COALESCE(SUM(r.quantity), 0)::int FROM reservations r
-                    WHERE r.sale_id = \(saleID) AND r.customer_key = u.key AND r.status IN ('held', 'paid')) AS units
-                FROM unnest(\(Array(Set(attempts.map(\.customerKey))))::text[]) AS u(key)) c
-            WHERE c.units > 0
-            UNION ALL
-            SELECT 'pass', NULL, NULL, NULL, NULL, NULL, p.id
-            FROM unnest(\(attempts.map(\.passID))::uuid[]) AS p(id)
-            WHERE EXISTS (
-                SELECT 1 FROM reservations r WHERE r.sale_id = \(saleID) AND r.pass_id = p.id AND r.status = 'held')
-            """, logger: logger)
-        for try await (kind, text, key, fingerprint, number, body, pass) in rows.decode(
-            (String, String?, String?, String?, Int?, Data?, UUID?).self)
-        {
-            switch kind {
-            case "key":
-                guard let text, let key, let fingerprint, let number, let body else { continue }
-                facts.storedKeys[.init(scope: text, key: key)] = .init(
-                    fingerprint: fingerprint, response: StoredResponse(status: number, body: body))
-            case "customer":
-                if let text, let number { facts.customerUnits[text] = number }
-            default:
-                if let pass { facts.passesHolding.insert(pass) }
-            }
-        }
-        return facts
     }
 
     public func cancelReservation(id: UUID, now: Date) async throws -> CancelResult {
