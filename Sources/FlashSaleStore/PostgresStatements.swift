@@ -28,7 +28,8 @@ enum PostgresStatements {
     }
 
     /// Stored keys, units per customer and passes holding a live reservation, as tagged
-    /// rows. Every fact is an index probe per element (LATERAL, scalar subqueries):
+    /// rows. Every fact is an index probe per element (LATERAL, scalar subqueries: a semi-join
+    /// planned on a young table's statistics would scan the whole index for each batch):
     /// PostgreSQL 15 answers `col = ANY(array)` on a second index column by walking the
     /// first column's whole range, which grows with the sale.
     struct Facts: PostgresPreparedStatement {
@@ -44,9 +45,12 @@ enum PostgresStatements {
                 FROM unnest($4::text[]) AS u(key)) c
             WHERE c.units > 0
             UNION ALL
-            SELECT 'pass', NULL, NULL, NULL, NULL, NULL, p.id
-            FROM unnest($5::uuid[]) AS p(id)
-            WHERE EXISTS (SELECT 1 FROM reservations r WHERE r.sale_id = $1::uuid AND r.pass_id = p.id AND r.status = 'held')
+            SELECT 'pass', NULL, NULL, NULL, NULL, NULL, p.id FROM (
+                SELECT u.id, (
+                    SELECT true FROM reservations r
+                    WHERE r.sale_id = $1::uuid AND r.pass_id = u.id AND r.status = 'held' LIMIT 1) AS holding
+                FROM unnest($5::uuid[]) AS u(id)) p
+            WHERE p.holding
             """
         typealias Row = (String, String?, String?, String?, Int?, Data?, UUID?)
         var saleID: UUID

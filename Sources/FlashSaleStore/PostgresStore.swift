@@ -18,6 +18,11 @@ public struct PostgresStore: Store {
             database: settings.database, tls: .disable)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        // The hot path's statements are prepared once per connection, and a plan made
+        // while a fresh database's tables are empty (a sequential scan is cheapest then)
+        // would stay for the connection's life while the sale's rows grow. Every query of
+        // the shop is an index probe by design, so the planner is told to prefer them.
+        configuration.options.additionalStartupParameters = [("enable_seqscan", "off")]
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }

@@ -76,7 +76,8 @@ struct HTTPBench: AsyncParsableCommand {
             result = try await benchmark(url)
         } else {
             var logger = Logger(label: "bench-server")
-            logger.logLevel = .warning
+            // Quiet: cancelling the in-process server at the end logs an expected error.
+            logger.logLevel = .critical
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-bench-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let db = try database.map(DatabaseURL.init(parsing:)) ?? .sqliteFile(path: folder.appendingPathComponent("http.sqlite").path)
