@@ -158,3 +158,26 @@ import Testing
         #expect(try await first.status == 201)
     }
 }
+
+@Suite struct IdempotentReplayTests {
+    /// A replay arriving after the sale sold out, or while it is paused, is answered from
+    /// the stored record, not by the gate or the pause.
+    @Test func replaysOutliveSoldOutAndPause() async throws {
+        try await withApp { client, _ in
+            let sale = try await client.createSale(["quantity": 1])
+            let pass = try await client.admittedPass(sale)
+            let body = #"{"email": "last@example.com"}"#
+            let first = try await client.reserve(sale, pass: pass, key: "last-unit", json: body)
+            #expect(first.status == .created)
+            let soldOut = try await client.reserve(sale, pass: try await client.admittedPass(sale), json: #"{"email": "late@example.com"}"#)
+            #expect(soldOut.error == "sold_out")
+            let replay = try await client.reserve(sale, pass: pass, key: "last-unit", json: body)
+            #expect(replay.status == .created && replay.body == first.body)
+            let reused = try await client.reserve(sale, pass: pass, key: "last-unit", json: #"{"email": "other@example.com"}"#)
+            #expect(reused.error == "idempotency_key_reused")
+            _ = try await client.send(.patch, "/api/v1/admin/sales/\(sale)", headers: adminAuth, json: #"{"paused": true}"#)
+            let paused = try await client.reserve(sale, pass: pass, key: "last-unit", json: body)
+            #expect(paused.status == .created && paused.body == first.body)
+        }
+    }
+}
