@@ -10,6 +10,8 @@ public func withStoreServices<T: Sendable>(_ store: any Store, _ work: @Sendable
             group.addTask { try await service.run() }
         }
         defer { group.cancelAll() }
+        // Let the services' tasks start before the work leases a connection.
+        for _ in 0..<8 { await Task.yield() }
         return try await work()
     }
 }

@@ -90,9 +90,11 @@ import Testing
     @Test func configurationComesFromFlagsAndEnvironment() async throws {
         let (database, folder) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
-        // FLASHSALE_DATABASE and FLASHSALE_ADMIN_TOKEN stand in for the flags.
+        // A flag wins over its environment variable; JSON logs still carry the ready line.
         let server = try await ServerProcess.start(
-            database: database, extraArguments: [], environment: ["FLASHSALE_ADMIN_TOKEN": "ignored-when-flag-given"])
+            database: database, extraArguments: ["--log-format", "json"],
+            environment: ["FLASHSALE_ADMIN_TOKEN": "ignored-when-flag-given"])
+        #expect(server.log.contains(#""message":"listening on http://127.0.0.1:"#))
         defer { server.stop() }
         #expect(try await server.send(.GET, "/healthz").status == 200)
         #expect(try await server.send(.GET, "/readyz").status == 200)
