@@ -114,6 +114,7 @@ import Testing
     @Test func cancellingReturnsUnitsAtOnce() async throws {
         try await withApp { client, _ in
             let sale = try await client.createSale(["quantity": 1])
+            let nextPass = try await client.admittedPass(sale)
             let reply = try await client.reserve(sale, pass: try await client.admittedPass(sale), json: #"{"email": "a@example.com"}"#)
             let id = try #require(reply["reservation_id"])
             #expect(try await client.send(.delete, "/api/v1/reservations/\(id)").status == .noContent)
@@ -121,7 +122,7 @@ import Testing
             #expect(try await client.send(.delete, "/api/v1/reservations/\(id)").status == .noContent)
             #expect(try await client.send(.delete, "/api/v1/reservations/\(UUID())").status == .notFound)
             // The unit can be reserved again straight away.
-            let again = try await client.reserve(sale, pass: try await client.admittedPass(sale), json: #"{"email": "b@example.com"}"#)
+            let again = try await client.reserve(sale, pass: nextPass, json: #"{"email": "b@example.com"}"#)
             #expect(again.status == .created)
         }
     }
@@ -165,11 +166,13 @@ import Testing
     @Test func replaysOutliveSoldOutAndPause() async throws {
         try await withApp { client, _ in
             let sale = try await client.createSale(["quantity": 1])
+            // Both shoppers are admitted while the unit is still available.
             let pass = try await client.admittedPass(sale)
+            let latePass = try await client.admittedPass(sale)
             let body = #"{"email": "last@example.com"}"#
             let first = try await client.reserve(sale, pass: pass, key: "last-unit", json: body)
             #expect(first.status == .created)
-            let soldOut = try await client.reserve(sale, pass: try await client.admittedPass(sale), json: #"{"email": "late@example.com"}"#)
+            let soldOut = try await client.reserve(sale, pass: latePass, json: #"{"email": "late@example.com"}"#)
             #expect(soldOut.error == "sold_out")
             let replay = try await client.reserve(sale, pass: pass, key: "last-unit", json: body)
             #expect(replay.status == .created && replay.body == first.body)

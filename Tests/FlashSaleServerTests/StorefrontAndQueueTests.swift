@@ -67,8 +67,11 @@ import Testing
             // One admission a second: the first joiner is admitted, the next ones wait.
             let sale = try await client.createSale(["admission_rate_per_second": 1])
             #expect(try await client.join(sale)["status"] == "admitted")
-            let waiting = try await client.join(sale)
-            #expect(waiting.status == .ok && waiting["status"] == "waiting")
+            // Joins a few milliseconds apart: at most one more fits the next second.
+            var answers: [Reply] = []
+            for _ in 0..<5 { answers.append(try await client.join(sale)) }
+            let waiting = try #require(answers.first { $0["status"] == "waiting" })
+            #expect(waiting.status == .ok)
             #expect((waiting.int("position") ?? 0) >= 1 && waiting.int("eta_seconds") != nil)
             #expect(waiting.int("poll_after_ms").map { (250...5_000).contains($0) } == true)
             let pass = try #require(waiting["pass"])
