@@ -43,8 +43,29 @@ func withStore<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (any Store) asy
     }
     defer { if let folder { try? FileManager.default.removeItem(at: folder) } }
     return try await withStoreServices(store) {
-        try await store.migrate()
+        // An unreachable server fails the suite quickly and says why (the pool would
+        // otherwise retry for about a minute).
+        try await withDeadline(.seconds(20), "the \(kind) store did not answer within 20 s") { try await store.migrate() }
         return try await body(store)
+    }
+}
+
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    let description: String
+}
+
+func withDeadline(_ limit: Duration, _ message: String, _ work: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            try await work()
+            return true
+        }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return false
+        }
+        defer { group.cancelAll() }
+        guard try await group.next() == true else { throw DeadlineExceeded(description: message) }
     }
 }
 
