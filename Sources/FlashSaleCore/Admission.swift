@@ -19,31 +19,69 @@ public struct QueueAnswer: Sendable, Equatable {
     public var admittedNow = false
 }
 
-/// One node's admission state for one sale: a leaky bucket at this node's share of the
-/// sale's admission rate, and counters. Waiting shoppers cost it nothing; their place is
-/// in their pass. Mutated under the caller's lock.
+/// One node's admission state for one sale: first come, first served without any state
+/// per waiting shopper.
+///
+/// Shoppers whose first arrival is at or before the *threshold* may be admitted, through a
+/// leaky bucket at this node's share of the sale's rate; later ones wait. The threshold
+/// moves forward through a histogram of first arrivals, spending *release credit* that
+/// accrues at the admission rate times a PI gain: when a control interval admits less than
+/// the bucket could (shoppers below the threshold have left, or poll slowly), the error
+/// raises the gain and the threshold moves faster, so early-but-gone shoppers do not stall
+/// the queue. Admissions also stop while the admitted shoppers who hold nothing yet
+/// outnumber `stockFactor` times the units available. Mutated under the caller's lock.
 public struct AdmissionController: Sendable {
     public private(set) var joined = 0
     public private(set) var admitted = 0
-    /// The latest first arrival admitted so far: everyone who came earlier and still polls
-    /// has been let in.
+    /// First arrivals at or before this instant may be admitted.
     public private(set) var threshold: Date?
+    /// The controller's current gain on the admission rate (1 when admissions keep up).
+    public private(set) var gain = 1.0
+    /// Time buckets of waiting arrivals held: the node's whole memory of its queue.
+    public var arrivalBuckets: Int { arrivals.bucketCount }
+
     private var bucket: LeakyBucket
     private let ratePerSecond: Double
+    private let nodeShare: Double
+    private let stockFactor: Double
+    private var arrivals = ArrivalHistogram()
+    private var credit: Double
+    private var lastTick: Double?
+    // The control interval: capacity offered and admissions made since it began.
+    private var intervalStart: Double?
+    private var intervalAdmitted = 0
+    private var integral = 0.0
+    /// Admissions per second, smoothed over control intervals, for the ETA.
+    private var smoothedRate: Double
+    /// Admissions per whole second of monotonic time, kept for one reservation TTL.
+    private var recentAdmissions: [Int64: Int] = [:]
 
     public static let minPollMs = 250
     public static let maxPollMs = 5_000
+    /// PI gains and interval, documented in docs/ARCHITECTURE.md.
+    public static let proportionalGain = 1.0
+    public static let integralGain = 0.5
+    public static let controlInterval = 1.0
+    public static let maxGain = 8.0
 
-    /// - Parameter nodeShare: the fraction of the sale's rate this node may admit (1 / node count).
-    public init(admissionRatePerSecond: Int, nodeShare: Double = 1) {
+    /// - Parameters:
+    ///   - nodeShare: the fraction of the sale's rate this node may admit (1 / node count).
+    ///   - stockFactor: admitted shoppers holding nothing yet, per available unit, at most.
+    public init(admissionRatePerSecond: Int, nodeShare: Double = 1, stockFactor: Double = 1.5) {
         ratePerSecond = max(Double(admissionRatePerSecond) * nodeShare, 0.001)
+        self.nodeShare = nodeShare
+        self.stockFactor = stockFactor
         // A burst of up to one second's share lets a quiet bucket admit a crowd's first poll
         // round at once without ever exceeding the rate over a longer window.
-        bucket = LeakyBucket(ratePerSecond: ratePerSecond, burst: max(1, Int(ratePerSecond.rounded(.down))))
+        let burst = max(1, Int(ratePerSecond.rounded(.down)))
+        bucket = LeakyBucket(ratePerSecond: ratePerSecond, burst: burst)
+        credit = Double(burst)
+        smoothedRate = ratePerSecond
     }
 
     /// Answers a join or poll. `pass` is nil for a shopper without a valid pass; a new one
-    /// is issued with first arrival `now`.
+    /// is issued with first arrival `now`. `monotonicSeconds` drives the bucket and the
+    /// controller; `now` is the wall clock that first arrivals are measured in.
     public mutating func answer(
         pass incoming: QueuePass?, sale: Sale, now: Date, monotonicSeconds: Double, newVisitor: () -> UUID
     ) -> QueueAnswer {
@@ -53,6 +91,7 @@ public struct AdmissionController: Sendable {
         } else {
             pass = QueuePass(saleID: sale.id, visitorID: newVisitor(), firstArrival: now)
             joined += 1
+            arrivals.record(at: pass.firstArrival.timeIntervalSince1970)
         }
         let available = sale.inventory.available
         func reply(_ status: QueueAnswer.Status, pollAfterMs: Int, position: Int? = nil, eta: Int? = nil) -> QueueAnswer {
@@ -73,24 +112,83 @@ public struct AdmissionController: Sendable {
             let untilStart = Int(sale.startsAt.timeIntervalSince(now) * 1000)
             return reply(.notStarted, pollAfterMs: untilStart)
         case .paused:
-            return reply(pass.isAdmitted ? .admitted : .waiting, pollAfterMs: 2_000, position: waitingAhead)
+            return reply(pass.isAdmitted ? .admitted : .waiting, pollAfterMs: 2_000, position: position(of: pass))
         case .live:
             break
         }
         if pass.isAdmitted { return reply(.admitted, pollAfterMs: Self.maxPollMs) }
-        // Held units may come back, so a shopper waits while nothing is available.
-        if available > 0, bucket.tryTake(now: monotonicSeconds) {
+        tick(now: now.timeIntervalSince1970, monotonic: monotonicSeconds, sale: sale)
+        // Within a millisecond: passes carry their first arrival to the millisecond.
+        let eligible = threshold.map { pass.firstArrival.timeIntervalSince1970 <= $0.timeIntervalSince1970 + 0.001 } ?? false
+        if eligible, hasStockFor(sale: sale, monotonic: monotonicSeconds), bucket.tryTake(now: monotonicSeconds) {
             pass.admittedAt = now
             admitted += 1
-            threshold = max(threshold ?? pass.firstArrival, pass.firstArrival)
+            intervalAdmitted += 1
+            recentAdmissions[Int64(monotonicSeconds.rounded(.down)), default: 0] += 1
             return reply(.admitted, pollAfterMs: Self.maxPollMs)
         }
-        let position = waitingAhead
-        let eta = Int((Double(position) / ratePerSecond).rounded(.up))
-        return reply(.waiting, pollAfterMs: Int(1_000 * min(max(Double(position) / ratePerSecond / 4, 0.5), 5)),
-                     position: position, eta: eta)
+        let position = position(of: pass)
+        let eta = Int((Double(position) / max(smoothedRate, ratePerSecond * 0.1)).rounded(.up))
+        // Shoppers at the front ask again soon; those far back wait longer, with jitter
+        // (from their visitor id) so that polls spread out.
+        let base = eligible ? 500.0 : min(max(Double(eta) * 1000 / 4, 500), Double(Self.maxPollMs))
+        let jitter = 0.8 + 0.4 * Double(pass.visitorID.hashValue & 0xFF) / 255
+        return reply(.waiting, pollAfterMs: Int(base * jitter), position: position, eta: eta)
     }
 
-    /// A rough place in line: shoppers this node saw join and not yet admitted.
-    private var waitingAhead: Int { max(1, joined - admitted) }
+    /// Moves the threshold on by the credit earned since the last answer.
+    private mutating func tick(now: Double, monotonic: Double, sale: Sale) {
+        let start = max(sale.startsAt.timeIntervalSince1970, 0)
+        if threshold == nil { threshold = Date(timeIntervalSince1970: start) }
+        if let last = lastTick, monotonic > last {
+            credit += ratePerSecond * gain * (monotonic - last)
+        }
+        lastTick = max(lastTick ?? monotonic, monotonic)
+        updateGain(monotonic: monotonic, now: now)
+        // Unspent credit is capped at one second's worth: idle time must not let a later
+        // crowd past the threshold all at once.
+        credit = min(credit, max(1, ratePerSecond * gain))
+        let current = threshold!.timeIntervalSince1970
+        let moved = arrivals.advance(threshold: current, credit: credit, limit: now)
+        credit = moved.credit
+        threshold = Date(timeIntervalSince1970: moved.threshold)
+    }
+
+    /// Once per control interval: compares admissions with the bucket's capacity while a
+    /// backlog exists and sets the PI gain from that shortfall.
+    private mutating func updateGain(monotonic: Double, now: Double) {
+        guard let begun = intervalStart else {
+            intervalStart = monotonic
+            return
+        }
+        let elapsed = monotonic - begun
+        guard elapsed >= Self.controlInterval else { return }
+        let capacity = ratePerSecond * elapsed
+        let rate = Double(intervalAdmitted) / elapsed
+        smoothedRate = 0.7 * smoothedRate + 0.3 * rate
+        let backlog = arrivals.waiting(through: now) > 0
+        let error = backlog ? max(0, min(1, (capacity - Double(intervalAdmitted)) / capacity)) : 0
+        integral = backlog ? min(integral + error * elapsed, 8) : integral * 0.5
+        gain = min(Self.maxGain, 1 + Self.proportionalGain * error + Self.integralGain * integral)
+        intervalStart = monotonic
+        intervalAdmitted = 0
+    }
+
+    /// Whether one more admission fits the stock: admitted shoppers of the last TTL who hold
+    /// nothing yet stay under `stockFactor` times the units available (this node's share).
+    private mutating func hasStockFor(sale: Sale, monotonic: Double) -> Bool {
+        let available = sale.inventory.available
+        guard available > 0 else { return false }
+        let horizon = Int64((monotonic - Double(sale.reservationTTLSeconds)).rounded(.down))
+        recentAdmissions = recentAdmissions.filter { $0.key > horizon }
+        let recent = recentAdmissions.values.reduce(0, +)
+        let holding = Int(Double(sale.inventory.reserved + sale.inventory.sold) * nodeShare)
+        return Double(max(0, recent - holding)) < stockFactor * Double(available) * nodeShare
+    }
+
+    /// Shoppers ahead: arrivals this node counted between the threshold and the pass.
+    private func position(of pass: QueuePass) -> Int {
+        guard threshold != nil else { return max(1, joined - admitted) }
+        return max(1, Int(arrivals.waiting(through: pass.firstArrival.timeIntervalSince1970).rounded()))
+    }
 }

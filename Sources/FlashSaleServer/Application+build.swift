@@ -17,7 +17,7 @@ public func buildApplication(
     let metrics = ShopMetrics()
     let catalog = SaleCatalog(store: store)
     let engine = InventoryEngine(store: store)
-    let waitingRoom = WaitingRoom(secret: config.secret, nodeCount: config.nodeCount)
+    let waitingRoom = WaitingRoom(secret: config.secret, nodeCount: config.nodeCount, stockFactor: config.admissionStockFactor)
     let readiness = Readiness()
 
     let router = Router(context: AppRequestContext.self)

@@ -21,6 +21,8 @@ public struct ServerConfig: Sendable {
     /// Seconds between refreshes of the storefront cache (the lag of `available`).
     public var catalogRefreshInterval: Duration
     public var logLevel: Logger.Level
+    /// Admitted shoppers holding nothing yet, per available unit, at most (per node share).
+    public var admissionStockFactor: Double = 1.5
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseURL = .default,
@@ -63,6 +65,7 @@ public struct ServerConfig: Sendable {
         }
         guard !adminToken.isEmpty else { throw ConfigError("--admin-token must not be empty") }
         guard !secret.isEmpty else { throw ConfigError("--secret must not be empty") }
+        guard admissionStockFactor > 0 else { throw ConfigError("--admission-stock-factor must be positive") }
     }
 }
 

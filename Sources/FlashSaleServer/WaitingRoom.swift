@@ -12,14 +12,16 @@ final class WaitingRoom: Sendable {
 
     let signer: PassSigner
     private let nodeShare: Double
+    private let stockFactor: Double
     private let controllers = Mutex<[UUID: AdmissionController]>([:])
     private let clock: @Sendable () -> Date
     private let monotonic = ContinuousClock()
     private let started = ContinuousClock.now
 
-    init(secret: String, nodeCount: Int, clock: @escaping @Sendable () -> Date = { Date() }) {
+    init(secret: String, nodeCount: Int, stockFactor: Double = 1.5, clock: @escaping @Sendable () -> Date = { Date() }) {
         signer = PassSigner(secret: secret)
         nodeShare = 1 / Double(nodeCount)
+        self.stockFactor = stockFactor
         self.clock = clock
     }
 
@@ -39,7 +41,8 @@ final class WaitingRoom: Sendable {
         let seconds = (ContinuousClock.now - started).seconds
         return controllers.withLock { controllers in
             var controller = controllers[sale.id]
-                ?? AdmissionController(admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare)
+                ?? AdmissionController(
+                    admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare, stockFactor: stockFactor)
             defer { controllers[sale.id] = controller }
             return controller.answer(pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, newVisitor: { UUID.timeOrdered() })
         }

@@ -37,6 +37,8 @@ struct Serve: AsyncParsableCommand {
     var payments: String?
     @Option(help: "Nodes behind the load balancer; each admits rate / N.") var nodeCount = 1
     @Option(help: "This node's index, 0 ..< node-count.") var nodeIndex = 0
+    @Option(help: "Admitted shoppers not yet holding units, per available unit, at most.")
+    var admissionStockFactor = 1.5
     @Flag(help: "Create a demo sale (100 units, opening 30 s after start) when none is running.") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log format: text or json (one JSON object per line).") var logFormat = "text"
@@ -66,6 +68,7 @@ struct Serve: AsyncParsableCommand {
             }
             config.paymentsURL = url
         }
+        config.admissionStockFactor = admissionStockFactor
         config.nodeCount = nodeCount
         config.nodeIndex = nodeIndex
         do {

@@ -10,7 +10,8 @@ import Testing
     @Test func fiveThousandShoppersOverHTTPReserveExactlyTheStock() async throws {
         let (database, folder) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try await ServerProcess.start(database: database)
+        // Unlimited admission (rate and stock factor), so that every shopper reaches the engine.
+        let server = try await ServerProcess.start(database: database, extraArguments: ["--admission-stock-factor", "100"])
         defer { server.stop() }
         let created = try await server.send(
             .POST, "/api/v1/admin/sales", headers: server.admin,

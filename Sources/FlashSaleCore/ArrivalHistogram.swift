@@ -1,0 +1,107 @@
+import Foundation
+
+/// First arrivals counted in 100 ms buckets: the only memory a node keeps of its waiting
+/// shoppers. Its size grows with the time the sale has been open (36,000 buckets an hour),
+/// not with the number of shoppers. A Fenwick tree over the buckets answers "how many
+/// arrived between the threshold and this pass" in O(log n) for every waiting poll.
+public struct ArrivalHistogram: Sendable, Equatable {
+    public static let bucketSeconds = 0.1
+    private var base: Int64?
+    private var counts: [Double] = []
+    private var tree: [Double] = [0]
+    /// The bucket the threshold stands in; every bucket before it has been released.
+    private var thresholdIndex = 0
+    /// Arrivals of the threshold's bucket already released.
+    private var releasedInThreshold = 0.0
+
+    public init() {}
+
+    static func bucket(_ time: Double) -> Int64 { Int64((time / bucketSeconds).rounded(.down)) }
+
+    /// Buckets held (the structure's size).
+    public var bucketCount: Int { counts.count }
+
+    private func index(_ time: Double) -> Int {
+        guard let base else { return 0 }
+        return Int(max(0, Self.bucket(time) - base))
+    }
+
+    private func start(of index: Int) -> Double { Double((base ?? 0) + Int64(index)) * Self.bucketSeconds }
+
+    public mutating func record(at time: Double) {
+        if base == nil { base = Self.bucket(time) }
+        let i = index(time)
+        // Behind the threshold's bucket: already released, nothing to wait for.
+        guard i >= thresholdIndex else { return }
+        grow(to: i + 1)
+        counts[i] += 1
+        var node = i + 1
+        while node < tree.count {
+            tree[node] += 1
+            node += node & -node
+        }
+    }
+
+    private mutating func grow(to size: Int) {
+        guard size > counts.count else { return }
+        counts += Array(repeating: 0, count: max(size, counts.count * 2) - counts.count)
+        // Rebuild the tree for the new length: O(n), amortised by doubling.
+        tree = [0] + counts
+        for node in 1..<tree.count {
+            let parent = node + (node & -node)
+            if parent < tree.count { tree[parent] += tree[node] }
+        }
+    }
+
+    /// Arrivals in buckets `0...i`.
+    private func prefix(_ i: Int) -> Double {
+        var node = min(i, counts.count - 1) + 1
+        var sum = 0.0
+        while node > 0 {
+            sum += tree[node]
+            node -= node & -node
+        }
+        return sum
+    }
+
+    /// Arrivals not yet released, from the threshold up to `time` (bucket resolution).
+    public func waiting(through time: Double) -> Double {
+        let i = index(time)
+        guard !counts.isEmpty, i >= thresholdIndex else { return 0 }
+        let before = thresholdIndex > 0 ? prefix(thresholdIndex - 1) : 0
+        return max(0, prefix(i) - before - releasedInThreshold)
+    }
+
+    /// Moves `threshold` forward through the recorded arrivals, releasing at most `credit`
+    /// of them and never passing `limit`. Empty stretches pass free; a bucket only partly
+    /// paid for is passed in proportion (arrivals inside 100 ms count as uniform). Returns
+    /// the new threshold and the unspent credit.
+    public mutating func advance(threshold: Double, credit: Double, limit: Double) -> (threshold: Double, credit: Double) {
+        guard limit > threshold else { return (threshold, credit) }
+        var threshold = threshold
+        var credit = credit
+        let last = index(limit)
+        while thresholdIndex <= last {
+            let i = thresholdIndex
+            let count = i < counts.count ? counts[i] : 0
+            let remaining = count - releasedInThreshold
+            let end = start(of: i) + Self.bucketSeconds
+            let from = max(threshold, start(of: i))
+            if remaining > credit {
+                releasedInThreshold += credit
+                return (min(from + credit / remaining * (end - from), limit), 0)
+            }
+            credit -= remaining
+            if i == last {
+                // The bucket holding `limit` stays the threshold's: later arrivals in it
+                // still wait for credit.
+                releasedInThreshold = count
+                return (limit, credit)
+            }
+            releasedInThreshold = 0
+            thresholdIndex += 1
+            threshold = end
+        }
+        return (limit, credit)
+    }
+}

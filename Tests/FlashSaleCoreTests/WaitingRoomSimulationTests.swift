@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+
+@testable import FlashSaleCore
+
+/// A deterministic simulation of one node's waiting room: thousands of virtual shoppers
+/// with a burst at opening and a tail, who poll as `poll_after_ms` says, some of whom
+/// abandon, and who reserve and pay once admitted. Time is injected, so every run is the
+/// same run.
+@Suite("Waiting room simulation")
+struct WaitingRoomSimulationTests {
+    struct Shopper {
+        var arrival: Double
+        var leaves: Double
+        var pass: QueuePass?
+        var admittedAt: Double?
+        var lastPollInterval = 0.0
+    }
+
+    struct Outcome {
+        var shoppers: [Shopper]
+        var admissions: [Double]
+        var soldOutAt: Double?
+        var lateNotSoldOut = 0
+        var pollOutOfRange = 0
+        var polls = 0
+        var inverted = 0
+        var pairs = 0
+    }
+
+    static func simulate(
+        seed: UInt64, shoppers count: Int, quantity: Int, rate: Int, abandonment: Double
+    ) -> Outcome {
+        var rng = SplitMix64(seed: seed)
+        let start = Fixtures.saleStart.timeIntervalSince1970
+        var shoppers: [Shopper] = (0..<count).map { _ in
+            // 60% in the first two seconds, the rest an exponential tail of mean 20 s.
+            let arrival = Double.random(in: 0..<1, using: &rng) < 0.6
+                ? start + Double.random(in: 0..<2, using: &rng)
+                : start + 2 - 20 * log(1 - Double.random(in: 0..<1, using: &rng))
+            let leaves = Double.random(in: 0..<1, using: &rng) < abandonment
+                ? arrival + Double.random(in: 1..<30, using: &rng) : .infinity
+            return Shopper(arrival: arrival, leaves: leaves)
+        }
+        var inventory = Inventory(available: quantity, reserved: 0, sold: 0)
+        var controller = AdmissionController(admissionRatePerSecond: rate)
+        var sale = Fixtures.sale(available: quantity, rate: rate)
+        var events = EventQueue()
+        for index in shoppers.indices { events.push(shoppers[index].arrival, index) }
+        var payments: [Double] = []  // times at which a held unit is paid
+        var outcome = Outcome(shoppers: [], admissions: [])
+        var visitor: UInt64 = 0
+
+        while let (time, index) = events.pop() {
+            while let paid = payments.first, paid <= time {
+                payments.removeFirst()
+                inventory.reserved -= 1
+                inventory.sold += 1
+            }
+            if inventory.available == 0 && inventory.reserved == 0 && outcome.soldOutAt == nil { outcome.soldOutAt = time }
+            guard time < shoppers[index].leaves else { continue }
+            sale.inventory = inventory
+            let answer = controller.answer(
+                pass: shoppers[index].pass, sale: sale, now: Date(timeIntervalSince1970: time),
+                monotonicSeconds: time - start + 1_000,
+                newVisitor: {
+                    visitor += 1
+                    return UUID(uuid: (UInt8(visitor >> 8 & 0xFF), UInt8(visitor & 0xFF), 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 0))
+                })
+            shoppers[index].pass = answer.pass
+            if !(250...5_000).contains(answer.pollAfterMs) { outcome.pollOutOfRange += 1 }
+            outcome.polls += 1
+            if let soldOut = outcome.soldOutAt, time > soldOut + 1, answer.status != .soldOut { outcome.lateNotSoldOut += 1 }
+            switch answer.status {
+            case .admitted where shoppers[index].admittedAt == nil:
+                shoppers[index].admittedAt = time
+                outcome.admissions.append(time)
+                // Most admitted shoppers reserve at once and pay five seconds later.
+                if inventory.available > 0 && Double.random(in: 0..<1, using: &rng) < 0.9 {
+                    inventory.available -= 1
+                    inventory.reserved += 1
+                    payments.append(time + 5)
+                }
+            case .waiting, .notStarted:
+                shoppers[index].lastPollInterval = Double(answer.pollAfterMs) / 1000
+                events.push(time + Double(answer.pollAfterMs) / 1000, index)
+            default:
+                break
+            }
+        }
+        // First come, first served: a pair is inverted only when the later arrival was
+        // admitted more than one poll interval before the earlier one.
+        let admitted = shoppers.filter { $0.admittedAt != nil }.sorted { $0.arrival < $1.arrival }
+        for i in admitted.indices {
+            for j in admitted.indices where j > i {
+                outcome.pairs += 1
+                let slack = max(admitted[i].lastPollInterval, 0.25)
+                if admitted[j].admittedAt! < admitted[i].admittedAt! - slack { outcome.inverted += 1 }
+            }
+        }
+        outcome.shoppers = shoppers
+        return outcome
+    }
+
+    @Test("3,000 shoppers, 20–30% abandoning: fair order, bounded rate, sold out told", arguments: [
+        (UInt64(1), 0.2), (UInt64(2), 0.3), (UInt64(3), 0.25),
+    ])
+    func crowd(seed: UInt64, abandonment: Double) {
+        let rate = 50
+        let outcome = Self.simulate(seed: seed, shoppers: 3_000, quantity: 300, rate: rate, abandonment: abandonment)
+        let agreement = 1 - Double(outcome.inverted) / Double(max(outcome.pairs, 1))
+        #expect(agreement >= 0.95, "order agreement \(agreement) over \(outcome.pairs) pairs")
+        // Never more than 20% over the rate in any 5 s window.
+        let times = outcome.admissions.sorted()
+        var low = 0
+        for high in times.indices {
+            while times[high] - times[low] > 5 { low += 1 }
+            #expect(Double(high - low + 1) <= Double(rate) * 5 * 1.2, "window ending at \(times[high])")
+        }
+        #expect(outcome.soldOutAt != nil, "300 units sell to 3,000 shoppers")
+        #expect(outcome.pollOutOfRange == 0 && outcome.polls > 3_000)
+        #expect(outcome.lateNotSoldOut == 0, "every poll more than 1 s after sell-out says so")
+        // The stock cap: not far more shoppers admitted than there were units.
+        #expect(outcome.admissions.count <= Int(1.5 * 300) + rate)
+    }
+
+    @Test("a node keeps memory per time bucket, not per shopper")
+    func boundedMemory() {
+        var controller = AdmissionController(admissionRatePerSecond: 10)
+        let sale = Fixtures.sale(available: 1_000, rate: 10)
+        for n in 0..<20_000 {
+            let time = Fixtures.saleStart.addingTimeInterval(Double(n) * 0.001)  // 20 s of joins
+            _ = controller.answer(pass: nil, sale: sale, now: time, monotonicSeconds: Double(n) * 0.001, newVisitor: { UUID() })
+        }
+        #expect(controller.joined == 20_000)
+        #expect(controller.arrivalBuckets <= 512, "20 s of 100 ms buckets, doubled at most once")
+    }
+}
+
+/// A binary min-heap of (time, shopper) events.
+struct EventQueue {
+    private var heap: [(time: Double, shopper: Int)] = []
+
+    mutating func push(_ time: Double, _ shopper: Int) {
+        heap.append((time, shopper))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].time < heap[parent].time else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> (Double, Int)? {
+        guard !heap.isEmpty else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let top = heap.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].time < heap[smallest].time { smallest = left }
+            if right < heap.count, heap[right].time < heap[smallest].time { smallest = right }
+            if smallest == parent { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return top
+    }
+}
