@@ -166,7 +166,7 @@ public struct AdmissionController: Sendable {
         let capacity = ratePerSecond * elapsed
         let rate = Double(intervalAdmitted) / elapsed
         smoothedRate = 0.7 * smoothedRate + 0.3 * rate
-        let backlog = arrivals.waiting(through: now) > 0
+        let backlog = arrivals.waiting(after: threshold?.timeIntervalSince1970 ?? now, through: now) > 0
         let error = backlog ? max(0, min(1, (capacity - Double(intervalAdmitted)) / capacity)) : 0
         integral = backlog ? min(integral + error * elapsed, 8) : integral * 0.5
         gain = min(Self.maxGain, 1 + Self.proportionalGain * error + Self.integralGain * integral)
@@ -188,7 +188,8 @@ public struct AdmissionController: Sendable {
 
     /// Shoppers ahead: arrivals this node counted between the threshold and the pass.
     private func position(of pass: QueuePass) -> Int {
-        guard threshold != nil else { return max(1, joined - admitted) }
-        return max(1, Int(arrivals.waiting(through: pass.firstArrival.timeIntervalSince1970).rounded()))
+        guard let threshold else { return max(1, joined - admitted) }
+        let ahead = arrivals.waiting(after: threshold.timeIntervalSince1970, through: pass.firstArrival.timeIntervalSince1970)
+        return max(1, Int(ahead.rounded(.up)))
     }
 }

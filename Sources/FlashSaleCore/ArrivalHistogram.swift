@@ -64,12 +64,20 @@ public struct ArrivalHistogram: Sendable, Equatable {
         return sum
     }
 
-    /// Arrivals not yet released, from the threshold up to `time` (bucket resolution).
-    public func waiting(through time: Double) -> Double {
+    /// Arrivals not yet released from the threshold up to `time`. Within `time`'s own bucket
+    /// arrivals count as spread evenly (after the threshold, when it stands there), so
+    /// shoppers of one burst get distinct, ordered positions.
+    public func waiting(after threshold: Double, through time: Double) -> Double {
         let i = index(time)
-        guard !counts.isEmpty, i >= thresholdIndex else { return 0 }
-        let before = thresholdIndex > 0 ? prefix(thresholdIndex - 1) : 0
-        return max(0, prefix(i) - before - releasedInThreshold)
+        guard !counts.isEmpty, i >= thresholdIndex, time >= threshold else { return 0 }
+        let released = (thresholdIndex > 0 ? prefix(thresholdIndex - 1) : 0) + releasedInThreshold
+        let before = i > 0 ? prefix(i - 1) : 0
+        let full = max(0, before - released)
+        let inBucket = i < counts.count ? counts[i] - (i == thresholdIndex ? releasedInThreshold : 0) : 0
+        let from = max(start(of: i), i == thresholdIndex ? threshold : start(of: i))
+        let end = start(of: i) + Self.bucketSeconds
+        let fraction = end > from ? min(1, max(0, (time - from) / (end - from))) : 1
+        return full + max(0, inBucket) * fraction
     }
 
     /// Moves `threshold` forward through the recorded arrivals, releasing at most `credit`
