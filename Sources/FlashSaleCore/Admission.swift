@@ -50,6 +50,9 @@ public struct AdmissionController: Sendable {
     // The control interval: capacity offered and admissions made since it began.
     private var intervalStart: Double?
     private var intervalAdmitted = 0
+    /// Polls from eligible shoppers the bucket refused in this interval: demand at the
+    /// front exceeds the rate, so the threshold must slow down until they are served.
+    private var intervalRefused = 0
     private var integral = 0.0
     /// Admissions per second, smoothed over control intervals, for the ETA.
     private var smoothedRate: Double
@@ -82,15 +85,22 @@ public struct AdmissionController: Sendable {
     /// Answers a join or poll. `pass` is nil for a shopper without a valid pass; a new one
     /// is issued with first arrival `now`. `monotonicSeconds` drives the bucket and the
     /// controller; `now` is the wall clock that first arrivals are measured in.
+    ///
+    /// A shopper who joins before `starts_at` gets a first arrival drawn by `lottery` inside
+    /// the opening second (everyone early is equal); without a lottery, the start itself.
     public mutating func answer(
-        pass incoming: QueuePass?, sale: Sale, now: Date, monotonicSeconds: Double, newVisitor: () -> UUID
+        pass incoming: QueuePass?, sale: Sale, now: Date, monotonicSeconds: Double, lottery: Lottery? = nil,
+        newVisitor: () -> UUID
     ) -> QueueAnswer {
         var pass: QueuePass
         if let incoming {
             pass = incoming
         } else {
-            pass = QueuePass(saleID: sale.id, visitorID: newVisitor(), firstArrival: now)
+            let visitor = newVisitor()
+            let arrival = now >= sale.startsAt ? now : lottery?.draw(visitor: visitor, startsAt: sale.startsAt) ?? sale.startsAt
+            pass = QueuePass(saleID: sale.id, visitorID: visitor, firstArrival: arrival)
             joined += 1
+            arrivals.anchor(at: min(sale.startsAt, arrival).timeIntervalSince1970)
             arrivals.record(at: pass.firstArrival.timeIntervalSince1970)
         }
         let available = sale.inventory.available
@@ -120,7 +130,12 @@ public struct AdmissionController: Sendable {
         tick(now: now.timeIntervalSince1970, monotonic: monotonicSeconds, sale: sale)
         // Within a millisecond: passes carry their first arrival to the millisecond.
         let eligible = threshold.map { pass.firstArrival.timeIntervalSince1970 <= $0.timeIntervalSince1970 + 0.001 } ?? false
-        if eligible, hasStockFor(sale: sale, monotonic: monotonicSeconds), bucket.tryTake(now: monotonicSeconds) {
+        var admit = false
+        if eligible && hasStockFor(sale: sale, monotonic: monotonicSeconds) {
+            admit = bucket.tryTake(now: monotonicSeconds)
+            if !admit { intervalRefused += 1 }
+        }
+        if admit {
             pass.admittedAt = now
             admitted += 1
             intervalAdmitted += 1
@@ -167,11 +182,17 @@ public struct AdmissionController: Sendable {
         let rate = Double(intervalAdmitted) / elapsed
         smoothedRate = 0.7 * smoothedRate + 0.3 * rate
         let backlog = arrivals.waiting(after: threshold?.timeIntervalSince1970 ?? now, through: now) > 0
-        let error = backlog ? max(0, min(1, (capacity - Double(intervalAdmitted)) / capacity)) : 0
-        integral = backlog ? min(integral + error * elapsed, 8) : integral * 0.5
-        gain = min(Self.maxGain, 1 + Self.proportionalGain * error + Self.integralGain * integral)
+        // Positive error: capacity went unused (those below the threshold left or poll
+        // slowly), so speed up. Negative: eligible shoppers were refused (the threshold let
+        // in more than the rate serves), so slow down until they are served first.
+        let shortfall = max(0, min(1, (capacity - Double(intervalAdmitted)) / capacity))
+        let crowding = min(1, Double(intervalRefused) / max(capacity, 1))
+        let error = backlog ? (intervalRefused > 0 ? -crowding : shortfall) : 0
+        integral = backlog ? min(max(integral + error * elapsed, -2), 8) : integral * 0.5
+        gain = min(Self.maxGain, max(0, 1 + Self.proportionalGain * error + Self.integralGain * integral))
         intervalStart = monotonic
         intervalAdmitted = 0
+        intervalRefused = 0
     }
 
     /// Whether one more admission fits the stock: admitted shoppers of the last TTL who hold

@@ -28,6 +28,12 @@ public struct ArrivalHistogram: Sendable, Equatable {
 
     private func start(of index: Int) -> Double { Double((base ?? 0) + Int64(index)) * Self.bucketSeconds }
 
+    /// Fixes the first bucket before anything is recorded (the sale's start, so that early
+    /// arrivals drawn anywhere in the opening second land in their own buckets).
+    public mutating func anchor(at time: Double) {
+        if base == nil { base = Self.bucket(time) }
+    }
+
     public mutating func record(at time: Double) {
         if base == nil { base = Self.bucket(time) }
         let i = index(time)

@@ -26,19 +26,19 @@ struct AdminController: Sendable {
         context.logger.info("sale created", metadata: ["sale": "\(sale.id.lowercased)", "sku": "\(sale.sku)"])
         var headers: HTTPFields = [:]
         headers[.location] = "/api/v1/admin/sales/\(sale.id.lowercased)"
-        return try JSONResponse.encode(AdminSaleView(sale: sale, now: now), status: .created, headers: headers)
+        return try JSONResponse.encode(AdminSaleView(sale: sale, now: now, lottery: waitingRoom.lottery(for: sale.id)), status: .created, headers: headers)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let now = Date()
         let sales = try await store.allSales()
-        return try JSONResponse.encode(["sales": sales.map { AdminSaleView(sale: $0, now: now) }])
+        return try JSONResponse.encode(["sales": sales.map { AdminSaleView(sale: $0, now: now, lottery: waitingRoom.lottery(for: $0.id)) }])
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.uuidParameter("id", notFound: .saleNotFound)
         guard let sale = try await store.sale(id: id) else { throw APIError.saleNotFound }
-        return try JSONResponse.encode(AdminSaleView(sale: sale, now: Date()))
+        return try JSONResponse.encode(AdminSaleView(sale: sale, now: Date(), lottery: waitingRoom.lottery(for: sale.id)))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -50,7 +50,7 @@ struct AdminController: Sendable {
         catalog.install(sale, now: now)
         context.logger.info(
             "sale updated", metadata: ["sale": "\(id.lowercased)", "paused": "\(sale.paused)", "ends_at": "\(sale.endsAt)"])
-        return try JSONResponse.encode(AdminSaleView(sale: sale, now: now))
+        return try JSONResponse.encode(AdminSaleView(sale: sale, now: now, lottery: waitingRoom.lottery(for: sale.id)))
     }
 
     @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> Response {

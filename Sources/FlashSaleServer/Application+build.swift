@@ -15,9 +15,9 @@ public func buildApplication(
     try config.validate()
     let store = try store ?? makeStore(config.database, logger: logger)
     let metrics = ShopMetrics()
-    let catalog = SaleCatalog(store: store)
     let engine = InventoryEngine(store: store)
     let waitingRoom = WaitingRoom(secret: config.secret, nodeCount: config.nodeCount, stockFactor: config.admissionStockFactor)
+    let catalog = SaleCatalog(store: store, lottery: waitingRoom.lottery(for:))
     let readiness = Readiness()
 
     let router = Router(context: AppRequestContext.self)

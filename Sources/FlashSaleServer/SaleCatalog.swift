@@ -30,9 +30,12 @@ final class SaleCatalog: Sendable {
 
     private let store: any Store
     private let snapshot = Mutex(Snapshot())
+    /// Each sale's early-bird lottery, shown in its public object.
+    let lottery: @Sendable (UUID) -> Lottery
 
-    init(store: any Store) {
+    init(store: any Store, lottery: @escaping @Sendable (UUID) -> Lottery) {
         self.store = store
+        self.lottery = lottery
     }
 
     func entry(_ id: UUID) -> Entry? { snapshot.withLock { $0.byID[id] } }
@@ -55,9 +58,9 @@ final class SaleCatalog: Sendable {
         let encoder = JSONCoding.encoder()
         var byID: [UUID: Entry] = [:]
         for sale in sales {
-            byID[sale.id] = try Self.render(sale, now: now, encoder: encoder)
+            byID[sale.id] = try render(sale, now: now, encoder: encoder)
         }
-        let next = Snapshot(byID: byID, list: try Self.renderList(byID.values.map(\.sale), now: now, encoder: encoder))
+        let next = Snapshot(byID: byID, list: try renderList(byID.values.map(\.sale), now: now, encoder: encoder))
         snapshot.withLock { $0 = next }
         return sales
     }
@@ -65,24 +68,24 @@ final class SaleCatalog: Sendable {
     /// Puts one freshly read sale in the cache at once (after the operator changed it).
     func install(_ sale: Sale, now: Date) {
         let encoder = JSONCoding.encoder()
-        guard let entry = try? Self.render(sale, now: now, encoder: encoder) else { return }
+        guard let entry = try? render(sale, now: now, encoder: encoder) else { return }
         snapshot.withLock { snapshot in
             snapshot.byID[sale.id] = entry
-            if let list = try? Self.renderList(snapshot.byID.values.map(\.sale), now: now, encoder: encoder) {
+            if let list = try? renderList(snapshot.byID.values.map(\.sale), now: now, encoder: encoder) {
                 snapshot.list = list
             }
         }
     }
 
     /// Live and upcoming sales, soonest first.
-    static func renderList(_ sales: [Sale], now: Date, encoder: JSONEncoder) throws -> Rendered {
+    func renderList(_ sales: [Sale], now: Date, encoder: JSONEncoder) throws -> Rendered {
         let visible = sales.filter { $0.status(at: now) != .ended }
             .sorted { ($0.startsAt, $0.id.lowercased) < ($1.startsAt, $1.id.lowercased) }
-        return Rendered(try encoder.encode(SaleListView(sales: visible.map { PublicSaleView(sale: $0, now: now) })))
+        return Rendered(try encoder.encode(SaleListView(sales: visible.map { PublicSaleView(sale: $0, now: now, lottery: lottery($0.id)) })))
     }
 
-    static func render(_ sale: Sale, now: Date, encoder: JSONEncoder) throws -> Entry {
-        Entry(sale: sale, body: Rendered(try encoder.encode(PublicSaleView(sale: sale, now: now))))
+    func render(_ sale: Sale, now: Date, encoder: JSONEncoder) throws -> Entry {
+        Entry(sale: sale, body: Rendered(try encoder.encode(PublicSaleView(sale: sale, now: now, lottery: lottery(sale.id)))))
     }
 
     /// A strong validator: FNV-1a of the body.

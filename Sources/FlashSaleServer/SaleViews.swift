@@ -1,14 +1,17 @@
 import FlashSaleCore
 import Foundation
 
-/// The public sale object of API.md.
+/// The public sale object of API.md, plus the early-bird lottery: its commitment before
+/// the start, its seed after.
 struct PublicSaleView: Encodable {
     let sale: Sale
     let now: Date
+    let lottery: Lottery
 
     enum CodingKeys: String, CodingKey {
         case id, sku, name, priceCents = "price_cents", currency, quantity, available, startsAt = "starts_at"
         case endsAt = "ends_at", perCustomerLimit = "per_customer_limit", status
+        case lotteryCommitment = "lottery_commitment", lotterySeed = "lottery_seed"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -24,6 +27,8 @@ struct PublicSaleView: Encodable {
         try c.encode(sale.endsAt, forKey: .endsAt)
         try c.encode(sale.perCustomerLimit, forKey: .perCustomerLimit)
         try c.encode(sale.status(at: now).rawValue, forKey: .status)
+        try c.encode(lottery.commitment, forKey: .lotteryCommitment)
+        if now >= sale.startsAt { try c.encode(lottery.seedHex, forKey: .lotterySeed) }
     }
 }
 
@@ -31,6 +36,7 @@ struct PublicSaleView: Encodable {
 struct AdminSaleView: Encodable {
     let sale: Sale
     let now: Date
+    let lottery: Lottery
 
     enum CodingKeys: String, CodingKey {
         case reserved, sold, paused, reservationTTLSeconds = "reservation_ttl_seconds"
@@ -38,7 +44,7 @@ struct AdminSaleView: Encodable {
     }
 
     func encode(to encoder: any Encoder) throws {
-        try PublicSaleView(sale: sale, now: now).encode(to: encoder)
+        try PublicSaleView(sale: sale, now: now, lottery: lottery).encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sale.inventory.reserved, forKey: .reserved)
         try c.encode(sale.inventory.sold, forKey: .sold)

@@ -14,12 +14,15 @@ final class WaitingRoom: Sendable {
     private let nodeShare: Double
     private let stockFactor: Double
     private let controllers = Mutex<[UUID: AdmissionController]>([:])
+    private let secret: String
+    private let lotteries = Mutex<[UUID: Lottery]>([:])
     private let clock: @Sendable () -> Date
     private let monotonic = ContinuousClock()
     private let started = ContinuousClock.now
 
     init(secret: String, nodeCount: Int, stockFactor: Double = 1.5, clock: @escaping @Sendable () -> Date = { Date() }) {
         signer = PassSigner(secret: secret)
+        self.secret = secret
         nodeShare = 1 / Double(nodeCount)
         self.stockFactor = stockFactor
         self.clock = clock
@@ -39,12 +42,25 @@ final class WaitingRoom: Sendable {
         let now = clock()
         let incoming = pass(in: request, sale: sale, now: now)
         let seconds = (ContinuousClock.now - started).seconds
+        let lottery = incoming == nil && now < sale.startsAt ? lottery(for: sale.id) : nil
         return controllers.withLock { controllers in
             var controller = controllers[sale.id]
                 ?? AdmissionController(
                     admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare, stockFactor: stockFactor)
             defer { controllers[sale.id] = controller }
-            return controller.answer(pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, newVisitor: { UUID.timeOrdered() })
+            return controller.answer(
+                pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, lottery: lottery,
+                newVisitor: { UUID.timeOrdered() })
+        }
+    }
+
+    /// The sale's early-bird draw (derived from the shared secret: alike on every node).
+    func lottery(for saleID: UUID) -> Lottery {
+        lotteries.withLock { lotteries in
+            if let lottery = lotteries[saleID] { return lottery }
+            let lottery = Lottery(secret: secret, saleID: saleID)
+            lotteries[saleID] = lottery
+            return lottery
         }
     }
 

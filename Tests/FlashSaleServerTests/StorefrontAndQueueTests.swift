@@ -106,3 +106,36 @@ import Testing
         }
     }
 }
+
+@Suite struct LotteryApiTests {
+    /// The sale object commits to the seed before the start and reveals it after; a shopper
+    /// who joined early recomputes their first arrival from the seed and their pass.
+    @Test func earlyBirdsCanCheckTheirDraw() async throws {
+        try await withApp { client, _ in
+            let start = Date().addingTimeInterval(1.5)
+            let sale = try await client.createSale([
+                "starts_at": Timestamp.format(start), "ends_at": Timestamp.format(start.addingTimeInterval(600)),
+            ])
+            let joined = try await client.join(sale)
+            #expect(joined["status"] == "not_started")
+            let before = try await client.send(.get, "/api/v1/sales/\(sale)")
+            let commitment = try #require(before["lottery_commitment"])
+            #expect(before["lottery_seed"] == nil)
+
+            try await Task.sleep(for: .seconds(max(0, start.timeIntervalSinceNow) + 0.6))
+            let after = try await client.send(.get, "/api/v1/sales/\(sale)")
+            let seedHex = try #require(after["lottery_seed"])
+            let seed = stride(from: 0, to: seedHex.count, by: 2).map { offset -> UInt8 in
+                let index = seedHex.index(seedHex.startIndex, offsetBy: offset)
+                return UInt8(seedHex[index..<seedHex.index(index, offsetBy: 2)], radix: 16)!
+            }
+            let lottery = Lottery(seed: seed)
+            #expect(lottery.commitment == commitment)
+            let token = try #require(joined["pass"])
+            let pass = try #require(PassSigner(secret: ServerConfig.testing.secret).verify(token))
+            let startsAt = try #require(after["starts_at"].flatMap(Timestamp.parse))
+            let drawn = lottery.draw(visitor: pass.visitorID, startsAt: startsAt)
+            #expect(Int64((pass.firstArrival.timeIntervalSince1970 * 1000).rounded()) == Int64((drawn.timeIntervalSince1970 * 1000).rounded()))
+        }
+    }
+}

@@ -84,7 +84,8 @@ import Testing
                 }
             }
             try await Task.sleep(for: .milliseconds(100))
-            _ = try await store.releaseExpired(now: Date(), limit: 10_000)
+            // Page by page, as the sweeper does: a shared database may hold older expired holds.
+            while try await store.releaseExpired(now: Date(), limit: 10_000).values.reduce(0, +) >= 10_000 {}
             #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 100, reserved: 0, sold: 0))
             #expect(sampler.violations.isEmpty, "\(sampler.violations.prefix(5))")
         }

@@ -1,0 +1,70 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import FlashSaleCore
+
+@Suite("Early-bird lottery")
+struct LotteryTests {
+    @Test("the seed is committed to by its SHA-256, and differs per sale and per secret")
+    func commitment() {
+        let sale = UUID()
+        let lottery = Lottery(secret: "s", saleID: sale)
+        #expect(lottery.seed.count == 32)
+        #expect(lottery.commitment == SHA256.hash(data: Data(lottery.seed)).map { String(format: "%02x", $0) }.joined())
+        #expect(lottery.seedHex.count == 64)
+        #expect(Lottery(secret: "s", saleID: sale) == lottery, "every node draws alike")
+        #expect(Lottery(secret: "s", saleID: UUID()) != lottery)
+        #expect(Lottery(secret: "t", saleID: sale) != lottery)
+    }
+
+    @Test("draws fall inside the opening second, spread out, and can be recomputed from the seed")
+    func draws() {
+        let lottery = Lottery(secret: "s", saleID: UUID())
+        let offsets = (0..<1_000).map { _ in lottery.offsetMilliseconds(visitor: UUID()) }
+        #expect(offsets.allSatisfy { (0..<1_000).contains($0) })
+        #expect(Set(offsets).count > 500, "spread over the second")
+        // The published recipe: HMAC-SHA256(seed, visitor bytes), first 8 bytes big-endian, mod 1000.
+        let visitor = UUID()
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(visitor.bytes), using: SymmetricKey(data: lottery.seed))
+        let value = Array(mac).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(lottery.offsetMilliseconds(visitor: visitor) == Int(value % 1000))
+        let start = Fixtures.saleStart
+        #expect(lottery.draw(visitor: visitor, startsAt: start) == start.addingTimeInterval(Double(value % 1000) / 1000))
+    }
+
+    @Test("early birds are admitted in the order of their draws, not of their arrival")
+    func earlyBirdsOrder() {
+        let sale = Fixtures.sale(rate: 5)
+        let lottery = Lottery(secret: "s", saleID: sale.id)
+        var controller = AdmissionController(admissionRatePerSecond: 5)
+        var passes: [QueuePass] = []
+        for k in 0..<40 {
+            // They came over the ten minutes before the start.
+            let early = Fixtures.saleStart.addingTimeInterval(-600 + Double(k) * 10)
+            let answer = controller.answer(
+                pass: nil, sale: sale, now: early, monotonicSeconds: Double(k), lottery: lottery, newVisitor: { UUID() })
+            #expect(answer.status == .notStarted)
+            #expect(answer.pass.firstArrival == lottery.draw(visitor: answer.pass.visitorID, startsAt: sale.startsAt))
+            passes.append(answer.pass)
+        }
+        // After the start everyone polls, in the order they came; admissions follow the draw.
+        var admitted: [QueuePass] = []
+        for second in 0..<20 {
+            for pass in passes where !admitted.contains(where: { $0.visitorID == pass.visitorID }) {
+                let now = Fixtures.saleStart.addingTimeInterval(1 + Double(second))
+                let answer = controller.answer(
+                    pass: pass, sale: sale, now: now, monotonicSeconds: 100 + Double(second), lottery: lottery,
+                    newVisitor: { UUID() })
+                if answer.status == .admitted { admitted.append(pass) }
+            }
+        }
+        #expect(admitted.count == 40)
+        let draws = admitted.map(\.firstArrival)
+        // First come, first served to within one poll interval at the front of the line
+        // (500 ms): no one is admitted before anyone drawn more than that earlier.
+        for (a, b) in zip(draws, draws.dropFirst()) { #expect(b.timeIntervalSince(a) > -0.5) }
+        // The first second's admissions are the five earliest draws, whoever came first.
+        #expect(Set(draws.prefix(5)) == Set(draws.sorted().prefix(5)))
+    }
+}
