@@ -127,11 +127,12 @@ public struct AdmissionController: Sendable {
             break
         }
         if pass.isAdmitted { return reply(.admitted, pollAfterMs: Self.maxPollMs) }
-        tick(now: now.timeIntervalSince1970, monotonic: monotonicSeconds, sale: sale)
+        let stockOpen = hasStockFor(sale: sale, monotonic: monotonicSeconds)
+        tick(now: now.timeIntervalSince1970, monotonic: monotonicSeconds, sale: sale, stockOpen: stockOpen)
         // Within a millisecond: passes carry their first arrival to the millisecond.
         let eligible = threshold.map { pass.firstArrival.timeIntervalSince1970 <= $0.timeIntervalSince1970 + 0.001 } ?? false
         var admit = false
-        if eligible && hasStockFor(sale: sale, monotonic: monotonicSeconds) {
+        if eligible && stockOpen {
             admit = bucket.tryTake(now: monotonicSeconds)
             if !admit { intervalRefused += 1 }
         }
@@ -151,10 +152,19 @@ public struct AdmissionController: Sendable {
         return reply(.waiting, pollAfterMs: Int(base * jitter), position: position, eta: eta)
     }
 
-    /// Moves the threshold on by the credit earned since the last answer.
-    private mutating func tick(now: Double, monotonic: Double, sale: Sale) {
+    /// Moves the threshold on by the credit earned since the last answer. While the stock
+    /// keeps admissions shut (units held may come back) the threshold stands still, so
+    /// that the line is still in order when units return.
+    private mutating func tick(now: Double, monotonic: Double, sale: Sale, stockOpen: Bool) {
         let start = max(sale.startsAt.timeIntervalSince1970, 0)
         if threshold == nil { threshold = Date(timeIntervalSince1970: start) }
+        guard stockOpen else {
+            lastTick = max(lastTick ?? monotonic, monotonic)
+            intervalStart = monotonic
+            intervalAdmitted = 0
+            intervalRefused = 0
+            return
+        }
         if let last = lastTick, monotonic > last {
             credit += ratePerSecond * gain * (monotonic - last)
         }

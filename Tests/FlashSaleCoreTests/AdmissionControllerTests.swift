@@ -275,3 +275,29 @@ struct AdmissionControllerTests {
         }
     }
 }
+
+@Suite("AdmissionController while units are held")
+struct AdmissionHeldStockTests {
+    @Test("the threshold stands still while no unit is available, so the line keeps its order")
+    func thresholdHoldsWhileStockIsHeld() {
+        var controller = AdmissionController(admissionRatePerSecond: 2)
+        let live = Fixtures.sale(available: 10, rate: 2)
+        let start = Fixtures.saleStart.addingTimeInterval(60)
+        for k in 0..<20 {
+            _ = controller.answer(
+                pass: nil, sale: live, now: start.addingTimeInterval(Double(k) * 0.05), monotonicSeconds: 1_000,
+                newVisitor: { UUID() })
+        }
+        let before = controller.threshold!
+        // Every unit is held for a minute: polls come, time passes, nobody is admitted.
+        let held = Fixtures.sale(available: 0, reserved: 10, rate: 2)
+        for second in 1...60 {
+            let answer = controller.answer(
+                pass: QueuePass(saleID: held.id, visitorID: UUID(), firstArrival: start.addingTimeInterval(0.9)),
+                sale: held, now: start.addingTimeInterval(Double(second)), monotonicSeconds: 1_000 + Double(second),
+                newVisitor: { UUID() })
+            #expect(answer.status == .waiting)
+        }
+        #expect(controller.threshold == before)
+    }
+}
