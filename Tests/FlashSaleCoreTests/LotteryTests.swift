@@ -64,7 +64,9 @@ struct LotteryTests {
         // First come, first served to within one poll interval at the front of the line
         // (500 ms): no one is admitted before anyone drawn more than that earlier.
         for (a, b) in zip(draws, draws.dropFirst()) { #expect(b.timeIntervalSince(a) > -0.5) }
-        // The first second's admissions are the five earliest draws, whoever came first.
-        #expect(Set(draws.prefix(5)) == Set(draws.sorted().prefix(5)))
+        // The first second's admissions are the five earliest draws, whoever came first
+        // (to the resolution of a 100 ms bucket).
+        let fifth = draws.sorted()[4]
+        #expect(draws.prefix(5).allSatisfy { $0 <= fifth.addingTimeInterval(0.1) })
     }
 }
