@@ -9,7 +9,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a baseline run side by side.",
-        subcommands: [EngineBench.self, HTTPBench.self]
+        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self]
     )
 }
 
@@ -97,5 +97,43 @@ struct HTTPBench: AsyncParsableCommand {
         print("shoppers \(result.shoppers), connections \(concurrency)")
         print("joins:        \(Int(result.joinsPerSecond)) /s")
         print("reservations: \(Int(result.reservationsPerSecond)) /s (\(result.reserved) reserved; statuses \(result.statusCounts))")
+    }
+}
+
+struct QueueBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "Server memory while distinct passes wait and poll, and poll requests/s (spawns flashsale serve).")
+
+    @Option(help: "Distinct shoppers, each joining once and polling once.") var passes = 100_000
+    @Option(help: "Concurrent connections.") var concurrency = 64
+    @Option(help: "Port of the spawned server.") var port = 18_081
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        server.arguments = [
+            "serve", "--port", "\(port)", "--database", "sqlite:\(folder.appendingPathComponent("queue.sqlite").path)",
+            "--admin-token", "bench-admin-token", "--log-level", "warning",
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(port)"
+        try await HTTPBenchmark.waitUntilReady(baseURL: base)
+        let result = try await QueueBenchmark(
+            baseURL: base, adminToken: "bench-admin-token", serverPID: server.processIdentifier, passes: passes,
+            concurrency: concurrency
+        ).run()
+        print("passes \(result.passes), connections \(concurrency)")
+        print(String(format: "server RSS: %.1f MiB at start, %.1f after %d joins, %.1f after %d polls (growth %.1f MiB)",
+                     result.rssStartMiB, result.rssAfterJoinsMiB, result.passes, result.rssAfterPollsMiB, result.passes,
+                     result.rssAfterPollsMiB - result.rssStartMiB))
+        print("joins: \(Int(result.joinsPerSecond)) /s; polls: \(Int(result.pollsPerSecond)) /s; answers \(result.statuses)")
     }
 }

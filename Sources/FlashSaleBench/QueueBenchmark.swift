@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import FlashSaleCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Server memory while a crowd of distinct passes waits and polls, and poll requests per
+/// second: the server keeps nothing per waiting shopper, so its memory should stay flat.
+/// The server is a separate process (its resident memory is read from /proc).
+public struct QueueBenchmark: Sendable {
+    public struct Result: Sendable {
+        public var passes: Int
+        public var rssStartMiB: Double
+        public var rssAfterJoinsMiB: Double
+        public var rssAfterPollsMiB: Double
+        public var joinsPerSecond: Double
+        public var pollsPerSecond: Double
+        public var statuses: [String: Int]
+    }
+
+    public let baseURL: String
+    public let adminToken: String
+    public let serverPID: Int32
+    public let passes: Int
+    public let concurrency: Int
+
+    public init(baseURL: String, adminToken: String, serverPID: Int32, passes: Int, concurrency: Int) {
+        self.baseURL = baseURL
+        self.adminToken = adminToken
+        self.serverPID = serverPID
+        self.passes = passes
+        self.concurrency = concurrency
+    }
+
+    /// Resident memory of a process in MiB, from /proc/PID/status.
+    public static func residentMiB(pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kB = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return -1 }
+        return kB / 1024
+    }
+
+    public func run() async throws -> Result {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let result = try await measure(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func measure(_ client: HTTPClient) async throws -> Result {
+        let now = Date()
+        let sale = """
+            {"sku": "QUEUE-BENCH-\(UUID().uuidString.prefix(8))", "name": "Queue benchmark", "price_cents": 1000,
+             "quantity": 100, "starts_at": "\(Timestamp.format(now.addingTimeInterval(-1)))",
+             "ends_at": "\(Timestamp.format(now.addingTimeInterval(3600)))", "admission_rate_per_second": 1}
+            """
+        var create = HTTPClientRequest(url: baseURL + "/api/v1/admin/sales")
+        create.method = .POST
+        create.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
+        create.body = .bytes(ByteBuffer(string: sale))
+        let created = try await client.execute(create, timeout: .seconds(10))
+        let createdBody = try await created.body.collect(upTo: 1 << 20)
+        guard created.status == .created,
+            let json = try? JSONSerialization.jsonObject(with: Data(createdBody.readableBytesView)) as? [String: Any],
+            let saleID = json["id"] as? String
+        else { throw BenchmarkError("creating the sale answered \(created.status)") }
+
+        let rssStart = Self.residentMiB(pid: serverPID)
+        let tokens = Locked([String](repeating: "", count: passes))
+        let clock = ContinuousClock()
+        let joinStart = clock.now
+        try await forEachIndex(passes, workers: concurrency) { index in
+            var request = HTTPClientRequest(url: baseURL + "/api/v1/sales/\(saleID)/queue")
+            request.method = .POST
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+            tokens.withLock { $0[index] = object?["pass"] as? String ?? "" }
+        }
+        let joinSeconds = (clock.now - joinStart).seconds
+        let rssAfterJoins = Self.residentMiB(pid: serverPID)
+
+        let statuses = Locked([String: Int]())
+        let pollStart = clock.now
+        try await forEachIndex(passes, workers: concurrency) { index in
+            var request = HTTPClientRequest(url: baseURL + "/api/v1/sales/\(saleID)/queue")
+            request.headers.add(name: "X-Queue-Pass", value: tokens.withLock { $0[index] })
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            // The status only: the cheapest look at the body that tells waiting from admitted.
+            let text = String(buffer: body)
+            let status = text.range(of: "\"status\":\"")
+                .map { String(text[$0.upperBound...].prefix { $0 != "\"" }) } ?? "HTTP \(response.status.code)"
+            statuses.withLock { $0[status, default: 0] += 1 }
+        }
+        let pollSeconds = (clock.now - pollStart).seconds
+        return Result(
+            passes: passes, rssStartMiB: rssStart, rssAfterJoinsMiB: rssAfterJoins,
+            rssAfterPollsMiB: Self.residentMiB(pid: serverPID), joinsPerSecond: Double(passes) / joinSeconds,
+            pollsPerSecond: Double(passes) / pollSeconds, statuses: statuses.withLock { $0 })
+    }
+}
