@@ -45,18 +45,7 @@ public struct HTTPBenchmark: Sendable {
     }
 
     public func run() async throws -> Result {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            let result = try await run(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
+        try await withBenchClient(connections: concurrency) { client in try await run(client) }
     }
 
     private func run(_ client: HTTPClient) async throws -> Result {

@@ -42,17 +42,7 @@ public struct QueueBenchmark: Sendable {
     }
 
     public func run() async throws -> Result {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            let result = try await measure(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
+        try await withBenchClient(connections: concurrency) { client in try await measure(client) }
     }
 
     private func measure(_ client: HTTPClient) async throws -> Result {

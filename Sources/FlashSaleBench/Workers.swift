@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Synchronization
 
 /// Runs `body` once for every index in `0..<count` on `workers` concurrent tasks: the
@@ -37,4 +38,21 @@ public final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
     public init(_ value: Value) { mutex = Mutex(value) }
     public func withLock<T>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}
+
+/// Runs `body` with an HTTP client of `connections` keep-alive connections, and shuts the
+/// client down whatever happens.
+func withBenchClient<T: Sendable>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+    configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    do {
+        let result = try await body(client)
+        try await client.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
 }
