@@ -17,7 +17,6 @@ final class WaitingRoom: Sendable {
     private let secret: String
     private let lotteries = Mutex<[UUID: Lottery]>([:])
     private let clock: @Sendable () -> Date
-    private let monotonic = ContinuousClock()
     private let started = ContinuousClock.now
 
     init(secret: String, nodeCount: Int, stockFactor: Double = 1.5, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -114,12 +113,5 @@ struct QueueView: Encodable {
         try c.encode(answer.pollAfterMs, forKey: .pollAfterMs)
         try c.encode(answer.available, forKey: .available)
         try c.encode(answer.admittedUntil, forKey: .admittedUntil)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
     }
 }

@@ -4,7 +4,6 @@ import Logging
 import PostgresNIO
 
 extension PostgresStore {
-    // Stored bodies are the JSON of the contract, so they travel as UTF-8 text arrays.
     public func commitReservations(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> BatchResult {
         // Nodes take turns per sale through an advisory lock instead of queueing on the row
         // lock: a node that finds the sale busy backs off briefly and meanwhile its batch grows.
