@@ -56,8 +56,10 @@ public struct AdmissionController: Sendable {
     private var integral = 0.0
     /// Admissions per second, smoothed over control intervals, for the ETA.
     private var smoothedRate: Double
-    /// Admissions per whole second of monotonic time, kept for one reservation TTL.
-    private var recentAdmissions: [Int64: Int] = [:]
+    /// Admissions per whole second of monotonic time, oldest first, kept for one
+    /// reservation TTL, and their sum: each poll reads the sum; seconds leave at the front.
+    private var recentAdmissions: [(second: Int64, count: Int)] = []
+    private var recentTotal = 0
 
     public static let minPollMs = 250
     public static let maxPollMs = 5_000
@@ -140,7 +142,13 @@ public struct AdmissionController: Sendable {
             pass.admittedAt = now
             admitted += 1
             intervalAdmitted += 1
-            recentAdmissions[Int64(monotonicSeconds.rounded(.down)), default: 0] += 1
+            let second = Int64(monotonicSeconds.rounded(.down))
+            if recentAdmissions.last?.second == second {
+                recentAdmissions[recentAdmissions.count - 1].count += 1
+            } else {
+                recentAdmissions.append((second, 1))
+            }
+            recentTotal += 1
             return reply(.admitted, pollAfterMs: Self.maxPollMs)
         }
         let position = position(of: pass)
@@ -211,8 +219,12 @@ public struct AdmissionController: Sendable {
         let available = sale.inventory.available
         guard available > 0 else { return false }
         let horizon = Int64((monotonic - Double(sale.reservationTTLSeconds)).rounded(.down))
-        recentAdmissions = recentAdmissions.filter { $0.key > horizon }
-        let recent = recentAdmissions.values.reduce(0, +)
+        let stale = recentAdmissions.prefix { $0.second <= horizon }
+        if !stale.isEmpty {
+            recentTotal -= stale.reduce(0) { $0 + $1.count }
+            recentAdmissions.removeFirst(stale.count)
+        }
+        let recent = recentTotal
         let holding = Int(Double(sale.inventory.reserved + sale.inventory.sold) * nodeShare)
         return Double(max(0, recent - holding)) < stockFactor * Double(available) * nodeShare
     }
