@@ -56,8 +56,8 @@ public struct HTTPBenchmark: Sendable {
              "ends_at": "\(Timestamp.format(now.addingTimeInterval(3600)))", "per_customer_limit": 1,
              "reservation_ttl_seconds": 3600, "admission_rate_per_second": 1000000}
             """
-        let created = try await send(
-            client, "POST", "/api/v1/admin/sales", body: saleJSON, headers: [("Authorization", "Bearer \(adminToken)")])
+        let created = try await BenchHTTP.send(
+            client, baseURL, "POST", "/api/v1/admin/sales", body: saleJSON, headers: [("Authorization", "Bearer \(adminToken)")])
         guard created.status == 201, let saleID = created.json?["id"] as? String else {
             throw BenchmarkError("creating the sale answered \(created.status): \(created.text)")
         }
@@ -65,7 +65,7 @@ public struct HTTPBenchmark: Sendable {
         let clock = ContinuousClock()
         let joinStart = clock.now
         let passes = try await forEachShopper { index in
-            let joined = try await send(client, "POST", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [])
+            let joined = try await BenchHTTP.send(client, baseURL, "POST", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [])
             guard joined.status == 200, joined.json?["status"] as? String == "admitted",
                 let pass = joined.json?["pass"] as? String
             else { throw BenchmarkError("join answered \(joined.status): \(joined.text)") }
@@ -76,8 +76,8 @@ public struct HTTPBenchmark: Sendable {
         let statuses = Mutex<[Int: Int]>([:])
         let reserveStart = clock.now
         _ = try await forEachShopper { index in
-            let response = try await send(
-                client, "POST", "/api/v1/sales/\(saleID)/reservations",
+            let response = try await BenchHTTP.send(
+                client, baseURL, "POST", "/api/v1/sales/\(saleID)/reservations",
                 body: "{\"email\": \"shopper\(index)@bench.example\", \"quantity\": 1}",
                 headers: [("X-Queue-Pass", passes[index]), ("Idempotency-Key", "bench-\(index)")])
             statuses.withLock { $0[response.status, default: 0] += 1 }
@@ -86,8 +86,8 @@ public struct HTTPBenchmark: Sendable {
         let reserveSeconds = (clock.now - reserveStart).seconds
         let counts = statuses.withLock { $0 }
 
-        let stats = try await send(
-            client, "GET", "/api/v1/admin/sales/\(saleID)/stats", body: nil, headers: [("Authorization", "Bearer \(adminToken)")])
+        let stats = try await BenchHTTP.send(
+            client, baseURL, "GET", "/api/v1/admin/sales/\(saleID)/stats", body: nil, headers: [("Authorization", "Bearer \(adminToken)")])
         let reserved = stats.json?["reserved"] as? Int ?? -1
         guard reserved == counts[201, default: 0] else {
             throw BenchmarkError("the server holds \(reserved) units but answered \(counts[201, default: 0]) times 201")
@@ -105,28 +105,5 @@ public struct HTTPBenchmark: Sendable {
             results.withLock { $0[index] = value }
         }
         return results.withLock { $0 }
-    }
-
-    struct Reply {
-        var status: Int
-        var body: ByteBuffer
-        var text: String { String(buffer: body) }
-        var json: [String: Any]? {
-            (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
-        }
-    }
-
-    private func send(
-        _ client: HTTPClient, _ method: String, _ path: String, body: String?, headers: [(String, String)]
-    ) async throws -> Reply {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        return Reply(status: Int(response.status.code), body: try await response.body.collect(upTo: 1 << 20))
     }
 }

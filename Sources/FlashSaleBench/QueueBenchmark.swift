@@ -52,28 +52,19 @@ public struct QueueBenchmark: Sendable {
              "quantity": 100, "starts_at": "\(Timestamp.format(now.addingTimeInterval(-1)))",
              "ends_at": "\(Timestamp.format(now.addingTimeInterval(3600)))", "admission_rate_per_second": 1}
             """
-        var create = HTTPClientRequest(url: baseURL + "/api/v1/admin/sales")
-        create.method = .POST
-        create.headers.add(name: "Authorization", value: "Bearer \(adminToken)")
-        create.body = .bytes(ByteBuffer(string: sale))
-        let created = try await client.execute(create, timeout: .seconds(10))
-        let createdBody = try await created.body.collect(upTo: 1 << 20)
-        guard created.status == .created,
-            let json = try? JSONSerialization.jsonObject(with: Data(createdBody.readableBytesView)) as? [String: Any],
-            let saleID = json["id"] as? String
-        else { throw BenchmarkError("creating the sale answered \(created.status)") }
+        let created = try await BenchHTTP.send(
+            client, baseURL, "POST", "/api/v1/admin/sales", body: sale, headers: [("Authorization", "Bearer \(adminToken)")])
+        guard created.status == 201, let saleID = created.json?["id"] as? String else {
+            throw BenchmarkError("creating the sale answered \(created.status): \(created.text)")
+        }
 
         let rssStart = Self.residentMiB(pid: serverPID)
         let tokens = Locked([String](repeating: "", count: passes))
         let clock = ContinuousClock()
         let joinStart = clock.now
         try await forEachIndex(passes, workers: concurrency) { index in
-            var request = HTTPClientRequest(url: baseURL + "/api/v1/sales/\(saleID)/queue")
-            request.method = .POST
-            let response = try await client.execute(request, timeout: .seconds(30))
-            let body = try await response.body.collect(upTo: 1 << 16)
-            let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-            tokens.withLock { $0[index] = object?["pass"] as? String ?? "" }
+            let joined = try await BenchHTTP.send(client, baseURL, "POST", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [])
+            tokens.withLock { $0[index] = joined.json?["pass"] as? String ?? "" }
         }
         let joinSeconds = (clock.now - joinStart).seconds
         let rssAfterJoins = Self.residentMiB(pid: serverPID)
@@ -81,14 +72,13 @@ public struct QueueBenchmark: Sendable {
         let statuses = Locked([String: Int]())
         let pollStart = clock.now
         try await forEachIndex(passes, workers: concurrency) { index in
-            var request = HTTPClientRequest(url: baseURL + "/api/v1/sales/\(saleID)/queue")
-            request.headers.add(name: "X-Queue-Pass", value: tokens.withLock { $0[index] })
-            let response = try await client.execute(request, timeout: .seconds(30))
-            let body = try await response.body.collect(upTo: 1 << 16)
+            let polled = try await BenchHTTP.send(
+                client, baseURL, "GET", "/api/v1/sales/\(saleID)/queue", body: nil,
+                headers: [("X-Queue-Pass", tokens.withLock { $0[index] })])
             // The status only: the cheapest look at the body that tells waiting from admitted.
-            let text = String(buffer: body)
+            let text = polled.text
             let status = text.range(of: "\"status\":\"")
-                .map { String(text[$0.upperBound...].prefix { $0 != "\"" }) } ?? "HTTP \(response.status.code)"
+                .map { String(text[$0.upperBound...].prefix { $0 != "\"" }) } ?? "HTTP \(polled.status)"
             statuses.withLock { $0[status, default: 0] += 1 }
         }
         let pollSeconds = (clock.now - pollStart).seconds
