@@ -28,11 +28,16 @@ public func buildApplication(
     AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom)
         .addRoutes(to: api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken)))
     StorefrontController(catalog: catalog).addRoutes(to: api)
-    QueueController(catalog: catalog, waitingRoom: waitingRoom, metrics: metrics).addRoutes(to: api)
-    ReservationController(
+    let queue = QueueController(catalog: catalog, waitingRoom: waitingRoom, metrics: metrics)
+    queue.addRoutes(to: api)
+    let reservations = ReservationController(
         catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: IdempotencyGuard(store: store),
-        metrics: metrics
-    ).addRoutes(to: api)
+        metrics: metrics)
+    reservations.addRoutes(to: api)
+    PageController(
+        catalog: catalog, waitingRoom: waitingRoom, queue: queue, reservations: reservations,
+        library: try PageTemplates.library()
+    ).addRoutes(to: router)
 
     let services: [any Service] =
         store.services + [

@@ -17,10 +17,15 @@ struct QueueController: Sendable {
     @Sendable func answer(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.uuidParameter("id", notFound: .saleNotFound)
         guard let sale = try await catalog.sale(id) else { throw APIError.saleNotFound }
+        return try waitingRoom.response(for: poll(request, sale: sale), sale: sale)
+    }
+
+    /// A join or poll, counted; the checkout page polls through here as well.
+    func poll(_ request: Request, sale: Sale) -> QueueAnswer {
         let answer = waitingRoom.answer(request: request, sale: sale)
-        metrics.queue(saleID: id, status: answer.status.rawValue)
-        if answer.isNewPass { metrics.queueJoined(saleID: id) }
-        if answer.admittedNow { metrics.queueAdmitted(saleID: id) }
-        return try waitingRoom.response(for: answer, sale: sale)
+        metrics.queue(saleID: sale.id, status: answer.status.rawValue)
+        if answer.isNewPass { metrics.queueJoined(saleID: sale.id) }
+        if answer.admittedNow { metrics.queueAdmitted(saleID: sale.id) }
+        return answer
     }
 }

@@ -25,16 +25,21 @@ struct ReservationController: Sendable {
             throw APIError.notAdmitted
         }
         let body = try await request.collectBody(limit: context.maxUploadSize)
+        return JSONResponse.stored(try await reserve(body: body, key: key, pass: pass, sale: sale, now: now))
+    }
+
+    /// Reserves for an admitted pass under an idempotency key; the checkout page's form
+    /// comes through here too, so both answer a replay alike.
+    func reserve(body: Data, key: String, pass: QueuePass, sale: Sale, now: Date) async throws -> StoredResponse {
         // Keys are scoped to the endpoint, the sale and the shopper's pass.
         let claim = IdempotencyClaim(
-            scope: "reservations:\(saleID.lowercased):\(pass.visitorID.lowercased)", key: key, body: body)
-        let response = try await idempotency.run(claim) { () async throws -> IdempotencyGuard.Answer in
+            scope: "reservations:\(sale.id.lowercased):\(pass.visitorID.lowercased)", key: key, body: body)
+        return try await idempotency.run(claim) { () async throws -> IdempotencyGuard.Answer in
             let attempt = try Self.attempt(from: body, claim: claim, pass: pass, sale: sale, now: now)
             let answer = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
-            metrics.reservation(saleID: saleID, outcome: Self.label(answer.outcome))
+            metrics.reservation(saleID: sale.id, outcome: Self.label(answer.outcome))
             return .init(response: answer.outcome.response, recorded: answer.recorded)
         }
-        return JSONResponse.stored(response)
     }
 
     /// Every check that needs no store, in the order the contract implies.

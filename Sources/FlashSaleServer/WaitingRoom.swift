@@ -27,13 +27,15 @@ final class WaitingRoom: Sendable {
         self.clock = clock
     }
 
-    /// The request's pass for `sale` if it is genuine, for this sale and not expired.
+    /// The request's pass for `sale` if it is genuine, for this sale and not expired: the
+    /// header first, then the sale's own cookie, then the shared `queue_pass` cookie.
     func pass(in request: Request, sale: Sale, now: Date) -> QueuePass? {
-        guard let token = Self.token(in: request), let pass = signer.verify(token), pass.saleID == sale.id else {
-            return nil
+        for token in Self.tokens(in: request, saleID: sale.id) {
+            guard let pass = signer.verify(token), pass.saleID == sale.id else { continue }
+            if let until = pass.admittedUntil(ttlSeconds: sale.reservationTTLSeconds), now > until { continue }
+            return pass
         }
-        if let until = pass.admittedUntil(ttlSeconds: sale.reservationTTLSeconds), now > until { return nil }
-        return pass
+        return nil
     }
 
     /// Answers a join or poll for `sale`.
@@ -72,25 +74,42 @@ final class WaitingRoom: Sendable {
     /// The JSON body and headers of an answer: the pass in the body and in a cookie.
     func response(for answer: QueueAnswer, sale: Sale) throws -> Response {
         let token = signer.sign(answer.pass)
-        let body = QueueView(answer: answer, token: token)
-        let maxAge = max(0, Int(sale.endsAt.timeIntervalSince(clock())) + 3600)
-        var headers: HTTPFields = [:]
-        headers[.setCookie] = "\(Self.passCookie)=\(token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax"
-        headers[.cacheControl] = "no-store"
-        return try JSONResponse.encode(body, headers: headers)
+        return try JSONResponse.encode(QueueView(answer: answer, token: token), headers: passHeaders(token: token, sale: sale))
     }
 
-    static func token(in request: Request) -> String? {
-        if let header = request.headers[passHeader], !header.isEmpty { return header }
+    /// `Set-Cookie` for the pass, twice: the contract's `queue_pass`, and a copy named after
+    /// the sale, so a browser waiting in two sales at once keeps its place in both.
+    func passHeaders(token: String, sale: Sale) -> HTTPFields {
+        let maxAge = max(0, Int(sale.endsAt.timeIntervalSince(clock())) + 3600)
+        let attributes = "Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax"
+        var headers: HTTPFields = [:]
+        headers.append(HTTPField(name: .setCookie, value: "\(Self.passCookie)=\(token); \(attributes)"))
+        headers.append(HTTPField(name: .setCookie, value: "\(Self.saleCookie(sale.id))=\(token); \(attributes)"))
+        headers[.cacheControl] = "no-store"
+        return headers
+    }
+
+    /// `queue_pass_<sale id without dashes>`.
+    static func saleCookie(_ saleID: UUID) -> String {
+        passCookie + "_" + saleID.lowercased.replacingOccurrences(of: "-", with: "")
+    }
+
+    /// Candidate tokens in the order they are trusted: header, the sale's cookie, `queue_pass`.
+    static func tokens(in request: Request, saleID: UUID) -> [String] {
+        var own: [String] = []
+        var shared: [String] = []
+        let saleName = saleCookie(saleID)
         for cookieHeader in request.headers[values: .cookie] {
             for pair in cookieHeader.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == passCookie {
-                    return parts[1].trimmingCharacters(in: .whitespaces)
-                }
+                guard parts.count == 2 else { continue }
+                let name = parts[0].trimmingCharacters(in: .whitespaces)
+                let value = parts[1].trimmingCharacters(in: .whitespaces)
+                if name == saleName { own.append(value) } else if name == passCookie { shared.append(value) }
             }
         }
-        return nil
+        let header = request.headers[passHeader].flatMap { $0.isEmpty ? nil : [$0] } ?? []
+        return header + own + shared
     }
 }
 

@@ -1,0 +1,129 @@
+import FlashSaleCore
+import Foundation
+import Hummingbird
+import Mustache
+import NIOCore
+
+/// The browser pages: `/`, `/sales/{id}` and `/sales/{id}/checkout` (the waiting page or
+/// the form). Every page is server-rendered HTML that works without JavaScript; scripts
+/// only make it livelier (polling, countdowns, a submit button that cannot fire twice).
+struct PageController: Sendable {
+    let catalog: SaleCatalog
+    let waitingRoom: WaitingRoom
+    let queue: QueueController
+    let reservations: ReservationController
+    let library: MustacheLibrary
+
+    static let formLimit = 16 * 1024
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/", use: index)
+        router.get("sales/:id", use: show)
+        router.get("sales/:id/checkout", use: checkout)
+        router.post("sales/:id/checkout", use: submit)
+    }
+
+    @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let now = Date()
+        let sales = catalog.sales.filter { $0.status(at: now) != .ended }.sorted { ($0.startsAt, $0.name) < ($1.startsAt, $1.name) }
+        return render("index", PageViews.Index(sales: sales.map { PageViews.SaleSummary($0, now: now) }))
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let sale = try await sale(context) else { return notFound() }
+        return render("sale", PageViews.SalePage(sale, now: Date()))
+    }
+
+    /// A poll of the waiting room rendered as a page: 200 whatever the shopper's standing.
+    @Sendable func checkout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let sale = try await sale(context) else { return notFound() }
+        let now = Date()
+        let answer = queue.poll(request, sale: sale)
+        let headers = waitingRoom.passHeaders(token: waitingRoom.signer.sign(answer.pass), sale: sale)
+        switch answer.status {
+        case .admitted:
+            return render("checkout", PageViews.Checkout(sale: sale, answer: answer, now: now), headers: headers)
+        case .waiting, .notStarted:
+            let first = request.uri.queryParameters.get("first", as: Int.self)
+            return render("waiting", PageViews.Waiting(sale: sale, answer: answer, first: first, now: now), headers: headers)
+        case .soldOut:
+            return render("message", PageViews.Message(
+                status: "sold_out", headline: "Sold out",
+                detail: "Every unit of \(sale.name) is sold or held in a cart. Units in carts that are not paid come back; "
+                    + "come back to this page to try again."), headers: headers)
+        case .ended:
+            return render("message", PageViews.Message(
+                status: "ended", headline: "This sale has ended", detail: "\(sale.name) is no longer on sale."), headers: headers)
+        }
+    }
+
+    /// The form's submission: reserve (and pay) through the API's own logic, then show
+    /// the outcome, or the form again with the reason it was refused.
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let sale = try await sale(context) else { return notFound() }
+        let now = Date()
+        guard let pass = waitingRoom.pass(in: request, sale: sale, now: now), pass.isAdmitted else {
+            // Not (or no longer) admitted: back to the waiting page, which explains why.
+            return Response(status: .seeOther, headers: [.location: "/sales/\(sale.id.lowercased)/checkout"])
+        }
+        let answer = queue.poll(request, sale: sale)
+        let form: CheckoutForm
+        do {
+            form = try CheckoutForm(body: try await request.collectBody(limit: Self.formLimit))
+        } catch {
+            return render("checkout", PageViews.Checkout(sale: sale, answer: answer, now: now, error: error.message), status: .unprocessableContent)
+        }
+        let reserved: StoredResponse
+        do {
+            reserved = try await reservations.reserve(body: form.reservationBody, key: form.reservationKey, pass: pass, sale: sale, now: now)
+        } catch let error as APIError {
+            return refused(StoredResponse(error), sale: sale, answer: answer, form: form, now: now)
+        }
+        guard reserved.status == 201, let reservation = Self.object(reserved.body) else {
+            return refused(reserved, sale: sale, answer: answer, form: form, now: now)
+        }
+        let reservationID = reservation["reservation_id"] as? String
+        let expires = (reservation["expires_at"] as? String).flatMap(Timestamp.parse).map(Format.time) ?? "soon"
+        return render("message", PageViews.Message(
+            status: "reserved", headline: "Reserved",
+            detail: "\(form.quantity) × \(sale.name) is held for you until \(expires).", reservationID: reservationID),
+            status: .created)
+    }
+
+    /// The form again with the API's reason, or a final page when retrying cannot help.
+    private func refused(_ stored: StoredResponse, sale: Sale, answer: QueueAnswer, form: CheckoutForm, now: Date) -> Response {
+        let body = Self.object(stored.body)
+        let code = body?["error"] as? String ?? "error"
+        let message = body?["message"] as? String ?? "Something went wrong; please try again."
+        let status = HTTPResponse.Status(code: stored.status)
+        switch code {
+        case "sold_out", "sale_ended":
+            return render("message", PageViews.Message(status: code, headline: code == "sold_out" ? "Sold out" : "This sale has ended",
+                detail: message), status: status)
+        default:
+            return render("checkout", PageViews.Checkout(sale: sale, answer: answer, now: now, form: form, error: message), status: status)
+        }
+    }
+
+    private func sale(_ context: AppRequestContext) async throws -> Sale? {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { return nil }
+        return try await catalog.sale(id)
+    }
+
+    private func notFound() -> Response {
+        render("message", PageViews.Message(status: "not_found", headline: "No such sale", detail: "There is no sale at this address."),
+            status: .notFound)
+    }
+
+    private static func object(_ data: Data) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    private func render(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "text/html; charset=utf-8"
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
+        let html = library.render(view, withTemplate: template) ?? ""
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Drives headless Chromium over the DevTools protocol (on a pipe, stdlib only) and
+reports what a shopper's browser saw on a page, as one JSON line.
+
+    browser_check.py --url URL [--no-javascript] [--until TEXT] [--timeout S]
+                     [--fill-and-submit FIELDS_JSON] [--expect-after-submit TEXT]
+
+It opens URL and watches the page's HTML until it contains --until (or times out),
+recording every distinct page state it passed through ("data-status" markers and whether
+a checkout form was shown). With --fill-and-submit it then fills the form's fields and
+clicks the submit button twice in a row, and waits for --expect-after-submit.
+The FlashSale test suite runs it against a spawned server (BrowserTests.swift).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def find_chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise SystemExit("no chromium on PATH (apt-get install chromium)")
+
+
+class DevTools:
+    """The DevTools protocol over --remote-debugging-pipe: NUL-separated JSON on fds 3/4."""
+
+    def __init__(self):
+        commands_read, self.commands = os.pipe()
+        self.events, events_write = os.pipe()
+        self.profile = tempfile.mkdtemp(prefix="flashsale-chromium-")
+
+        def wire():
+            # Via high numbers, so neither end is overwritten by the other, and dup2 gives
+            # descriptors that survive exec (Python opens pipes close-on-exec).
+            high_read, high_write = os.dup(commands_read) + 100, os.dup(events_write) + 100
+            os.dup2(commands_read, high_read)
+            os.dup2(events_write, high_write)
+            os.dup2(high_read, 3)
+            os.dup2(high_write, 4)
+
+        args = [find_chromium(), "--headless=new", "--remote-debugging-pipe", "--no-sandbox",
+                "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
+                f"--user-data-dir={self.profile}", "about:blank"]
+        self.process = subprocess.Popen(args, preexec_fn=wire, close_fds=False,
+                                        stdout=subprocess.DEVNULL, stderr=(None if os.environ.get("BROWSER_DEBUG") else subprocess.DEVNULL))
+        os.close(commands_read)
+        os.close(events_write)
+        self.buffer = b""
+        self.next_id = 0
+
+    def send(self, method, params=None, session=None, timeout=15):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self.commands, json.dumps(message).encode() + b"\0")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            reply = self.read()
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+        raise TimeoutError(method)
+
+    def read(self):
+        while b"\0" not in self.buffer:
+            chunk = os.read(self.events, 1 << 16)
+            if not chunk:
+                raise RuntimeError("chromium closed the pipe")
+            self.buffer += chunk
+        message, self.buffer = self.buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def close(self):
+        try:
+            self.send("Browser.close", timeout=5)
+        except Exception:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def page_html(tools, session):
+    root = tools.send("DOM.getDocument", {"depth": 0}, session)["root"]
+    return tools.send("DOM.getOuterHTML", {"nodeId": root["nodeId"]}, session)["outerHTML"]
+
+
+def watch(tools, session, until, timeout, seen):
+    deadline = time.time() + timeout
+    html = ""
+    while time.time() < deadline:
+        try:
+            html = page_html(tools, session)
+        except RuntimeError:
+            html = ""  # the document is being replaced
+        for status in re.findall(r'data-status="([a-z_]+)"', html):
+            if status not in seen:
+                seen.append(status)
+        if 'id="checkout-form"' in html and "checkout_form" not in seen:
+            seen.append("checkout_form")
+        if until and until in html:
+            return True, html
+        time.sleep(0.2)
+    return False, html
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--no-javascript", action="store_true")
+    parser.add_argument("--until", default='id="checkout-form"')
+    parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--fill-and-submit")
+    parser.add_argument("--expect-after-submit")
+    args = parser.parse_args()
+
+    tools = DevTools()
+    result = {"seen": [], "reached": False}
+    try:
+        target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        if args.no_javascript:
+            tools.send("Emulation.setScriptExecutionDisabled", {"value": True}, session)
+        tools.send("Page.enable", {}, session)
+        tools.send("Page.navigate", {"url": args.url}, session)
+        result["reached"], html = watch(tools, session, args.until, args.timeout, result["seen"])
+        result["refresh_tag"] = 'http-equiv="refresh"' in html
+        if result["reached"] and args.fill_and_submit:
+            fields = json.loads(args.fill_and_submit)
+            script = (
+                "(function(fields){for (var name in fields){var el=document.querySelector('[name=\"'+name+'\"]');"
+                "el.value=fields[name];}var b=document.getElementById('submit-button');b.click();var first=b.disabled;"
+                "b.click();return JSON.stringify({disabledAfterFirstClick:first});})(" + json.dumps(fields) + ")")
+            clicked = tools.send("Runtime.evaluate", {"expression": script, "returnByValue": True}, session)
+            result["submit"] = json.loads(clicked["result"]["value"])
+            ok, html = watch(tools, session, args.expect_after_submit, args.timeout, result["seen"])
+            result["after_submit"] = ok
+            result["after_submit_html"] = html[-2000:]
+        if not result["reached"]:
+            result["html"] = html[-3000:]
+    finally:
+        tools.close()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
