@@ -82,6 +82,7 @@ let package = Package(
                 "FlashSaleServer",
                 "FlashSaleStore",
                 "FlashSaleBench",
+                "FlashSalePayments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
