@@ -64,6 +64,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // A simulated payment provider (in-process and over HTTP) and the HTTP client the shop uses.
+        .target(
+            name: "FlashSalePayments",
+            dependencies: [
+                "FlashSaleCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Thin executable: parses the command line and hands over to the libraries.
         .executableTarget(
             name: "flashsale",
@@ -71,6 +84,7 @@ let package = Package(
                 "FlashSaleServer",
                 "FlashSaleStore",
                 "FlashSaleBench",
+                "FlashSalePayments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,6 +100,14 @@ let package = Package(
                 "FlashSaleStore",
                 "FlashSaleServer",
                 "FlashSaleBench",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "FlashSalePaymentsTests",
+            dependencies: [
+                "FlashSalePayments",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

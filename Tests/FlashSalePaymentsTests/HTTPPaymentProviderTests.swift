@@ -1,0 +1,98 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+
+@testable import FlashSalePayments
+
+/// `HTTPPaymentProvider` against the simulator listening on a real socket.
+@Suite struct HTTPPaymentProviderTests {
+    func withLiveProvider(
+        faults: Faults = .none, requestTimeout: Duration = .seconds(3),
+        _ body: @Sendable (HTTPPaymentProvider, SimulatedProvider) async throws -> Void
+    ) async throws {
+        let simulator = try SimulatedProvider(faults: faults)
+        // Held well past the client's timeout; the server's shutdown ends the hold.
+        let config = PSPConfig(port: 0, faults: faults, unansweredHold: .seconds(30))
+        let app = try buildPSPApplication(config, provider: simulator)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let url = try #require(URL(string: "http://127.0.0.1:\(port)"))
+            try await body(HTTPPaymentProvider(baseURL: url, requestTimeout: requestTimeout), simulator)
+        }
+    }
+
+    @Test func chargesLooksUpRefundsAndListsOverHTTP() async throws {
+        try await withLiveProvider { provider, simulator in
+            let outcome = try await provider.charge(chargeRequest(), idempotencyKey: "k/1 +&")
+            guard case .succeeded(let id) = outcome else { Issue.record("\(outcome)"); return }
+            #expect(try await provider.charge(chargeRequest(), idempotencyKey: "k/1 +&") == outcome, "replayed")
+            let charge = try #require(try await provider.charge(idempotencyKey: "k/1 +&"))
+            #expect(charge == (await simulator.charge(idempotencyKey: "k/1 +&")))
+            #expect(try await provider.charge(idempotencyKey: "unknown") == nil)
+
+            let refund = try await provider.refund(chargeID: id, idempotencyKey: "r1")
+            #expect(try await provider.refund(chargeID: id, idempotencyKey: "r1") == refund)
+            #expect(try await provider.ledger() == (await simulator.ledger()))
+        }
+    }
+
+    @Test func declinesCarryTheirReason() async throws {
+        try await withLiveProvider { provider, _ in
+            let declined = try await provider.charge(chargeRequest(CardRules.declined), idempotencyKey: "a")
+            let poor = try await provider.charge(chargeRequest(CardRules.insufficientFunds), idempotencyKey: "b")
+            #expect(declined == .declined(reason: "card_declined") && poor == .declined(reason: "insufficient_funds"))
+        }
+    }
+
+    @Test func refusalsAreRejectedWithTheirStatus() async throws {
+        try await withLiveProvider { provider, _ in
+            _ = try await provider.charge(chargeRequest(), idempotencyKey: "k1")
+            await #expect(throws: PaymentProviderError.self) { try await provider.charge(chargeRequest(amountCents: 1), idempotencyKey: "k1") }
+            do {
+                _ = try await provider.refund(chargeID: "ch_nope", idempotencyKey: "r1")
+                Issue.record("an unknown charge cannot be refunded")
+            } catch PaymentProviderError.rejected(let status, let message) {
+                #expect(status == 404 && message.hasPrefix("charge_not_found"))
+            }
+        }
+    }
+
+    @Test func aWithheldAnswerIsAnUnknownOutcomeAndTheLookupFindsTheCharge() async throws {
+        try await withLiveProvider(faults: Faults(timeoutRate: 1, seed: 5), requestTimeout: .milliseconds(300)) { provider, _ in
+            do {
+                _ = try await provider.charge(chargeRequest(), idempotencyKey: "k1")
+                Issue.record("the answer should never have come")
+            } catch PaymentProviderError.unknownOutcome(let reason) {
+                #expect(reason.contains("timeout"), "\(reason)")
+            }
+            let charge = try #require(try await provider.charge(idempotencyKey: "k1"))
+            #expect(charge.amountCents == 12_900)
+            #expect(try await provider.ledger().charges == [charge])
+        }
+    }
+
+    @Test func aFailureBeforeChargingIsAnUnknownOutcomeAndTheLookupFindsNothing() async throws {
+        try await withLiveProvider(faults: Faults(failRate: 1, seed: 5)) { provider, _ in
+            await #expect(throws: PaymentProviderError.self) { try await provider.charge(chargeRequest(), idempotencyKey: "k1") }
+            do {
+                _ = try await provider.charge(chargeRequest(), idempotencyKey: "k1")
+                Issue.record("fail-rate 1 must fail every charge")
+            } catch PaymentProviderError.unknownOutcome(let reason) {
+                #expect(reason.contains("503"), "\(reason)")
+            }
+            #expect(try await provider.charge(idempotencyKey: "k1") == nil)
+        }
+    }
+
+    @Test func nobodyListeningIsAnUnknownOutcome() async throws {
+        try await HTTPPaymentProvider.withOwnedClient(baseURL: URL(string: "http://127.0.0.1:1")!, requestTimeout: .milliseconds(500)) { provider in
+            await #expect(throws: PaymentProviderError.self) { try await provider.charge(chargeRequest(), idempotencyKey: "k1") }
+            do {
+                _ = try await provider.ledger()
+                Issue.record("nothing listens on port 1")
+            } catch PaymentProviderError.unknownOutcome {
+                // The provider could not be reached: whether anything happened is unknown.
+            }
+        }
+    }
+}
