@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "FlashSaleCore",
                 "FlashSaleStore",
+                "FlashSalePayments",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,6 +100,7 @@ let package = Package(
                 "FlashSaleCore",
                 "FlashSaleStore",
                 "FlashSaleServer",
+                "FlashSalePayments",
                 "FlashSaleBench",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

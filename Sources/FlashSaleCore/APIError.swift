@@ -55,6 +55,21 @@ public struct APIError: Error, Sendable, Equatable {
         status: 409, code: "reservation_exists", message: "This queue pass already holds a live reservation.")
     public static let reservationClosed = APIError(
         status: 409, code: "reservation_closed", message: "This reservation was already paid, cancelled or expired.")
+    public static let alreadyPaid = APIError(status: 409, code: "already_paid", message: "This reservation is already paid.")
+    public static let reservationExpired = APIError(
+        status: 410, code: "reservation_expired", message: "This reservation expired or was cancelled; its units went back on sale.")
+    public static let paymentInProgress = APIError(
+        status: 409, code: "payment_in_progress",
+        message: "Another payment for this reservation is still being processed; check its order before paying again.")
+    public static func paymentDeclined(_ reason: String) -> APIError {
+        APIError(
+            status: 402, code: "payment_declined",
+            message: "The card was declined (\(reason)). The reservation is still held: try another card.")
+    }
+    public static let paymentFailed = APIError(
+        status: 502, code: "payment_failed",
+        message: "The payment provider could not take the payment; nothing was charged. Try again.")
+    public static let orderNotFound = APIError(status: 404, code: "order_not_found", message: "No order has that id.")
     public static let internalError = APIError(
         status: 500, code: "internal_error", message: "Something went wrong on our side; nothing was charged.")
     public static let unavailable = APIError(

@@ -139,3 +139,36 @@ extension UUID {
         return UUID(bytes: bytes)
     }
 }
+
+/// A reservation as stored.
+public struct ReservationRecord: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case held, paid, cancelled, expired
+    }
+    public var id: UUID
+    public var saleID: UUID
+    public var passID: UUID
+    public var email: String
+    public var customerKey: String
+    public var quantity: Int
+    public var amountCents: Int
+    public var status: Status
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(
+        id: UUID, saleID: UUID, passID: UUID, email: String, customerKey: String, quantity: Int, amountCents: Int,
+        status: Status, createdAt: Date, expiresAt: Date
+    ) {
+        self.id = id
+        self.saleID = saleID
+        self.passID = passID
+        self.email = email
+        self.customerKey = customerKey
+        self.quantity = quantity
+        self.amountCents = amountCents
+        self.status = status
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}

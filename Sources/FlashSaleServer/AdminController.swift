@@ -57,13 +57,15 @@ struct AdminController: Sendable {
         let id = try context.uuidParameter("id", notFound: .saleNotFound)
         guard let sale = try await store.sale(id: id) else { throw APIError.saleNotFound }
         let queue = waitingRoom.counters(saleID: id)
+        let payments = try await store.paymentCounts(saleID: id)
         let view = SaleStatsView(
             saleID: id.lowercased, quantity: sale.quantity, available: sale.inventory.available,
             reserved: sale.inventory.reserved, sold: sale.inventory.sold,
-            // Orders and payments arrive with checkout; until then nothing can be sold or charged.
-            orders: sale.inventory.sold,
+            orders: payments.orders,
             queue: .init(joined: queue.joined, admitted: queue.admitted, threshold: queue.threshold),
-            payments: .init(succeeded: 0, declined: 0, unknown: 0, refunded: 0))
+            payments: .init(
+                succeeded: payments.succeeded, declined: payments.declined, unknown: payments.unknown,
+                refunded: payments.refunded))
         return try JSONResponse.encode(view)
     }
 }

@@ -1,4 +1,5 @@
 import FlashSaleCore
+import FlashSalePayments
 import FlashSaleStore
 import Foundation
 import Hummingbird
@@ -7,10 +8,14 @@ import ServiceLifecycle
 
 /// Builds the whole shop from one config value: the one place where the parts are wired.
 ///
-/// - Parameter store: a store to use instead of opening `config.database` (tests keep a
-///   handle on the same real store to check counts).
+/// - Parameters:
+///   - store: a store to use instead of opening `config.database` (tests keep a handle on
+///     the same real store to check counts).
+///   - paymentProvider: a provider to use instead of the one `config` names (tests pass
+///     the simulator with faults injected, and keep a handle on its ledger).
 public func buildApplication(
-    _ config: ServerConfig, logger: Logger = Logger(label: "flashsale"), store: (any Store)? = nil
+    _ config: ServerConfig, logger: Logger = Logger(label: "flashsale"), store: (any Store)? = nil,
+    paymentProvider: (any PaymentProvider)? = nil
 ) async throws -> some ApplicationProtocol {
     try config.validate()
     let store = try store ?? makeStore(config.database, logger: logger)
@@ -19,6 +24,7 @@ public func buildApplication(
     let waitingRoom = WaitingRoom(secret: config.secret, nodeCount: config.nodeCount, stockFactor: config.admissionStockFactor)
     let catalog = SaleCatalog(store: store, lottery: waitingRoom.lottery(for:))
     let readiness = Readiness()
+    let idempotency = IdempotencyGuard(store: store)
 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -31,11 +37,21 @@ public func buildApplication(
     let queue = QueueController(catalog: catalog, waitingRoom: waitingRoom, metrics: metrics)
     queue.addRoutes(to: api)
     let reservations = ReservationController(
-        catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: IdempotencyGuard(store: store),
-        metrics: metrics)
+        catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: idempotency, metrics: metrics)
     reservations.addRoutes(to: api)
+    let provider: any PaymentProvider =
+        if let paymentProvider {
+            paymentProvider
+        } else if let url = config.paymentsURL {
+            HTTPPaymentProvider(baseURL: url, requestTimeout: config.paymentTimeout)
+        } else {
+            try SimulatedProvider()
+        }
+    let checkout = CheckoutService(
+        store: store, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger)
+    PaymentController(checkout: checkout).addRoutes(to: api)
     PageController(
-        catalog: catalog, waitingRoom: waitingRoom, queue: queue, reservations: reservations,
+        catalog: catalog, waitingRoom: waitingRoom, queue: queue, reservations: reservations, checkout: checkout,
         library: try PageTemplates.library()
     ).addRoutes(to: router)
 
@@ -45,6 +61,12 @@ public func buildApplication(
             CatalogRefresher(
                 catalog: catalog, engine: engine, metrics: metrics, interval: config.catalogRefreshInterval, logger: logger),
             IdempotencyJanitor(store: store, logger: logger),
+            PaymentReconciler(
+                checkout: checkout, interval: config.reconcileInterval, grace: config.paymentTimeout + config.reconcileMargin,
+                logger: logger),
+            OutboxWorker(
+                store: store, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
+                interval: config.outboxInterval, logger: logger),
         ]
 
     var app = Application(

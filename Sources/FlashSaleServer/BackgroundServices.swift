@@ -14,21 +14,17 @@ struct ExpirySweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        try await repeatUntilShutdown(every: interval) {
-            do {
-                // Sweep until a pass finds less than a full page, so a backlog clears at once.
-                while true {
-                    let returned = try await store.releaseExpired(now: Date(), limit: 1_000)
-                    for (saleID, units) in returned {
-                        engine.unitsReturned(saleID: saleID, units: units)
-                        metrics.unitsExpired(saleID: saleID, units: units)
-                        logger.info("reservations expired", metadata: ["sale": "\(saleID.lowercased)", "units": "\(units)"])
-                    }
-                    if returned.values.reduce(0, +) < 1_000 { break }
+        try await repeatUntilShutdown(every: interval, logger: logger, failure: "expiry sweep failed; retrying", level: .error) {
+            // Sweep until a pass finds less than a full page, so a backlog clears at once.
+            while true {
+                let returned = try await store.releaseExpired(now: Date(), limit: 1_000)
+                for (saleID, units) in returned {
+                    engine.unitsReturned(saleID: saleID, units: units)
+                    metrics.unitsExpired(saleID: saleID, units: units)
+                    logger.info("reservations expired", metadata: ["sale": "\(saleID.lowercased)", "units": "\(units)"])
                 }
-            } catch where !Task.isCancelled {
-                logger.error("expiry sweep failed; retrying", metadata: ["error": "\(error)"])
-            } catch {}
+                if returned.values.reduce(0, +) < 1_000 { break }
+            }
         }
     }
 }
@@ -43,15 +39,11 @@ struct CatalogRefresher: Service {
     let logger: Logger
 
     func run() async throws {
-        try await repeatUntilShutdown(every: interval) {
-            do {
-                for sale in try await catalog.refresh() {
-                    engine.observe(saleID: sale.id, available: sale.inventory.available)
-                    metrics.inventory(sale)
-                }
-            } catch where !Task.isCancelled {
-                logger.warning("catalog refresh failed; serving the last copy", metadata: ["error": "\(error)"])
-            } catch {}
+        try await repeatUntilShutdown(every: interval, logger: logger, failure: "catalog refresh failed; serving the last copy") {
+            for sale in try await catalog.refresh() {
+                engine.observe(saleID: sale.id, available: sale.inventory.available)
+                metrics.inventory(sale)
+            }
         }
     }
 }
@@ -62,14 +54,25 @@ struct IdempotencyJanitor: Service {
     let logger: Logger
 
     func run() async throws {
-        try await repeatUntilShutdown(every: .seconds(600)) {
-            do {
-                let purged = try await store.purgeIdempotencyKeys(before: Date().addingTimeInterval(-IdempotencyKey.retention))
-                if purged > 0 { logger.info("idempotency keys purged", metadata: ["count": "\(purged)"]) }
-            } catch {
-                logger.warning("idempotency purge failed", metadata: ["error": "\(error)"])
-            }
+        try await repeatUntilShutdown(every: .seconds(600), logger: logger, failure: "idempotency purge failed") {
+            let purged = try await store.purgeIdempotencyKeys(before: Date().addingTimeInterval(-IdempotencyKey.retention))
+            if purged > 0 { logger.info("idempotency keys purged", metadata: ["count": "\(purged)"]) }
         }
+    }
+}
+
+/// Runs `body` every `interval` until shutdown; a failed pass is logged under `failure`
+/// and the next pass tries again.
+func repeatUntilShutdown(
+    every interval: Duration, logger: Logger, failure: String, level: Logger.Level = .warning,
+    _ body: @escaping @Sendable () async throws -> Void
+) async throws {
+    try await repeatUntilShutdown(every: interval) {
+        do {
+            try await body()
+        } catch where !Task.isCancelled {
+            logger.log(level: level, "\(failure)", metadata: ["error": "\(error)"])
+        } catch {}
     }
 }
 

@@ -36,18 +36,25 @@ final class IdempotencyGuard: Sendable {
     }
 
     func run(_ claim: IdempotencyClaim, work: () async throws -> Answer) async throws -> StoredResponse {
+        try await exclusive(claim) {
+            let answer: Answer
+            do {
+                answer = try await work()
+            } catch let error as APIError {
+                if let stored = try await stored(claim) { return stored }
+                throw error
+            }
+            if answer.recorded { return answer.response }
+            return try await stored(claim) ?? answer.response
+        }
+    }
+
+    /// Runs `work` unless a request with the same key is still running on this node (409).
+    func exclusive<T>(_ claim: IdempotencyClaim, work: () async throws -> T) async throws -> T {
         let id = ReservationPlanner.KeyID(claim)
         guard running.withLock({ $0.insert(id).inserted }) else { throw APIError.requestInProgress }
         defer { _ = running.withLock { $0.remove(id) } }
-        let answer: Answer
-        do {
-            answer = try await work()
-        } catch let error as APIError {
-            if let stored = try await stored(claim) { return stored }
-            throw error
-        }
-        if answer.recorded { return answer.response }
-        return try await stored(claim) ?? answer.response
+        return try await work()
     }
 
     /// The stored response for this key, or 422 when the key was used with another body.

@@ -23,6 +23,16 @@ public struct ServerConfig: Sendable {
     public var logLevel: Logger.Level
     /// Admitted shoppers holding nothing yet, per available unit, at most (per node share).
     public var admissionStockFactor: Double = 1.5
+    /// Where confirmation emails are written, one RFC 5322 file per order.
+    public var mailDrop = URL(fileURLWithPath: "mail-drop")
+    /// The longest a call to an external provider (`--payments`) may take.
+    public var paymentTimeout: Duration = .seconds(3)
+    /// How often the reconciler looks for payments left open, and how long past the
+    /// provider's timeout it leaves them alone (a charge may still be on its way).
+    public var reconcileInterval: Duration = .seconds(1)
+    public var reconcileMargin: Duration = .seconds(2)
+    /// How often the outbox worker looks for due messages.
+    public var outboxInterval: Duration = .milliseconds(250)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseURL = .default,
@@ -48,7 +58,9 @@ public struct ServerConfig: Sendable {
 
     /// In-memory SQLite on an ephemeral port with fixed credentials: what tests build.
     public static var testing: ServerConfig {
-        ServerConfig(port: 0, database: .sqliteMemory, adminToken: "test-admin-token", secret: "test-secret")
+        var config = ServerConfig(port: 0, database: .sqliteMemory, adminToken: "test-admin-token", secret: "test-secret")
+        config.mailDrop = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-mail-\(UUID().uuidString)")
+        return config
     }
 
     /// 32 random bytes, base64url: for generated admin tokens and secrets.

@@ -54,6 +54,20 @@ final class ShopMetrics: Sendable {
         ).increment()
     }
 
+    func payment(saleID: UUID, outcome: String) {
+        registry.makeCounter(
+            descriptor: Self.name("payments", unit: "total", help: "Payment attempts by sale and outcome (paid, declined, unknown, refunding, ...)."),
+            labels: [("sale", saleID.lowercased), ("outcome", outcome)]
+        ).increment()
+    }
+
+    func outbox(kind: String, outcome: String) {
+        registry.makeCounter(
+            descriptor: Self.name("outbox_deliveries", unit: "total", help: "Outbox deliveries by kind and outcome."),
+            labels: [("kind", kind), ("outcome", outcome)]
+        ).increment()
+    }
+
     func unitsExpired(saleID: UUID, units: Int) {
         registry.makeCounter(
             descriptor: Self.name("units_expired", unit: "total", help: "Units returned by reservation expiry."),

@@ -71,7 +71,57 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
             ]
-        )
+        ),
+        (
+            2, "payments and the outbox",
+            [
+                // A payment attempt, stored before the provider is called; its id is the order id.
+                """
+                CREATE TABLE payments (
+                    id uuid PRIMARY KEY,
+                    reservation_id uuid NOT NULL REFERENCES reservations (id),
+                    sale_id uuid NOT NULL REFERENCES sales (id),
+                    status text NOT NULL CHECK (status IN
+                        ('pending', 'unknown', 'declined', 'failed', 'paid', 'refunding', 'refunded')),
+                    email text NOT NULL,
+                    quantity integer NOT NULL,
+                    amount_cents bigint NOT NULL,
+                    currency text NOT NULL,
+                    card_fingerprint text NOT NULL,
+                    address_key text NOT NULL,
+                    charge_id text,
+                    idempotency_scope text NOT NULL,
+                    idempotency_key text NOT NULL,
+                    request_fingerprint text NOT NULL,
+                    response_status integer,
+                    response_body bytea,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX payments_idempotency ON payments (idempotency_scope, idempotency_key)",
+                "CREATE UNIQUE INDEX payments_one_paid ON payments (reservation_id) WHERE status = 'paid'",
+                "CREATE INDEX payments_reservation ON payments (reservation_id)",
+                "CREATE INDEX payments_card ON payments (sale_id, card_fingerprint)",
+                "CREATE INDEX payments_address ON payments (sale_id, address_key)",
+                "CREATE INDEX payments_unresolved ON payments (updated_at) WHERE status IN ('pending', 'unknown')",
+                """
+                CREATE TABLE outbox (
+                    id uuid PRIMARY KEY,
+                    kind text NOT NULL CHECK (kind IN ('email', 'refund')),
+                    payment_id uuid NOT NULL REFERENCES payments (id),
+                    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL,
+                    last_error text,
+                    created_at timestamptz NOT NULL,
+                    delivered_at timestamptz
+                )
+                """,
+                "CREATE UNIQUE INDEX outbox_once ON outbox (payment_id, kind)",
+                "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending'",
+            ]
+        ),
     ]
 
     static func migrate(client: PostgresClient, logger: Logger) async throws {

@@ -103,22 +103,29 @@ extension PostgresStore {
     }
 
     public func reservation(id: UUID) async throws -> ReservationRecord? {
-        let rows = try await client.query(
+        let logger = self.logger
+        return try await client.withConnection { conn in try await Self.reservation(conn, id: id, logger: logger) }
+    }
+
+    /// A reservation; `lock` takes its row lock for the rest of the transaction.
+    static func reservation(_ conn: PostgresConnection, id: UUID, logger: Logger, lock: Bool = false) async throws -> ReservationRecord? {
+        let rows = try await conn.query(
             """
             SELECT id, sale_id, pass_id, email, customer_key, quantity, amount_cents, status, created_at, expires_at
-            FROM reservations WHERE id = \(id)
+            FROM reservations WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: logger)
+        var found: ReservationRecord?
         for try await (id, saleID, passID, email, customerKey, quantity, amount, status, createdAt, expiresAt) in rows.decode(
             (UUID, UUID, UUID, String, String, Int, Int, String, Date, Date).self)
         {
             guard let status = ReservationRecord.Status(rawValue: status) else {
                 throw StoreError.corruptRow("reservation status \(status)")
             }
-            return ReservationRecord(
+            found = ReservationRecord(
                 id: id, saleID: saleID, passID: passID, email: email, customerKey: customerKey, quantity: quantity,
                 amountCents: amount, status: status, createdAt: createdAt, expiresAt: expiresAt)
         }
-        return nil
+        return found
     }
 
     public func releaseExpired(now: Date, limit: Int) async throws -> [UUID: Int] {

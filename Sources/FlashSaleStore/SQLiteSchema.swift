@@ -66,6 +66,53 @@ enum SQLiteSchema {
                     CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
                     """)
         }
+        migrator.registerMigration("v2-payments-outbox") { db in
+            try db.execute(
+                sql: """
+                    -- A payment attempt, stored before the provider is called; its id is the order id.
+                    CREATE TABLE payments (
+                        id TEXT PRIMARY KEY,
+                        reservation_id TEXT NOT NULL REFERENCES reservations (id),
+                        sale_id TEXT NOT NULL REFERENCES sales (id),
+                        status TEXT NOT NULL CHECK (status IN
+                            ('pending', 'unknown', 'declined', 'failed', 'paid', 'refunding', 'refunded')),
+                        email TEXT NOT NULL,
+                        quantity INTEGER NOT NULL,
+                        amount_cents INTEGER NOT NULL,
+                        currency TEXT NOT NULL,
+                        card_fingerprint TEXT NOT NULL,
+                        address_key TEXT NOT NULL,
+                        charge_id TEXT,
+                        idempotency_scope TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL,
+                        request_fingerprint TEXT NOT NULL,
+                        response_status INTEGER,
+                        response_body BLOB,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX payments_idempotency ON payments (idempotency_scope, idempotency_key);
+                    CREATE UNIQUE INDEX payments_one_paid ON payments (reservation_id) WHERE status = 'paid';
+                    CREATE INDEX payments_reservation ON payments (reservation_id);
+                    CREATE INDEX payments_card ON payments (sale_id, card_fingerprint);
+                    CREATE INDEX payments_address ON payments (sale_id, address_key);
+                    CREATE INDEX payments_unresolved ON payments (updated_at) WHERE status IN ('pending', 'unknown');
+
+                    CREATE TABLE outbox (
+                        id TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL CHECK (kind IN ('email', 'refund')),
+                        payment_id TEXT NOT NULL REFERENCES payments (id),
+                        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        created_at INTEGER NOT NULL,
+                        delivered_at INTEGER
+                    );
+                    CREATE UNIQUE INDEX outbox_once ON outbox (payment_id, kind);
+                    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+                    """)
+        }
         return migrator
     }
 }

@@ -128,16 +128,18 @@ extension SQLiteStore {
     }
 
     public func reservation(id: UUID) async throws -> ReservationRecord? {
-        try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM reservations WHERE id = ?", arguments: [id.lowercased]).map { row in
-                guard let id = UUID(uuidString: row["id"]), let saleID = UUID(uuidString: row["sale_id"]),
-                    let passID = UUID(uuidString: row["pass_id"]), let status = ReservationRecord.Status(rawValue: row["status"])
-                else { throw StoreError.corruptRow("reservation \(row)") }
-                return ReservationRecord(
-                    id: id, saleID: saleID, passID: passID, email: row["email"], customerKey: row["customer_key"],
-                    quantity: row["quantity"], amountCents: row["amount_cents"], status: status,
-                    createdAt: Date(ms: row["created_at"]), expiresAt: Date(ms: row["expires_at"]))
-            }
+        try await writer.read { db in try Self.reservation(db, id: id) }
+    }
+
+    static func reservation(_ db: Database, id: UUID) throws -> ReservationRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM reservations WHERE id = ?", arguments: [id.lowercased]).map { row in
+            guard let id = UUID(uuidString: row["id"]), let saleID = UUID(uuidString: row["sale_id"]),
+                let passID = UUID(uuidString: row["pass_id"]), let status = ReservationRecord.Status(rawValue: row["status"])
+            else { throw StoreError.corruptRow("reservation \(row)") }
+            return ReservationRecord(
+                id: id, saleID: saleID, passID: passID, email: row["email"], customerKey: row["customer_key"],
+                quantity: row["quantity"], amountCents: row["amount_cents"], status: status,
+                createdAt: Date(ms: row["created_at"]), expiresAt: Date(ms: row["expires_at"]))
         }
     }
 

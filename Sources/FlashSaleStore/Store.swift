@@ -38,7 +38,7 @@ public protocol IdempotencyStore: Sendable {
 }
 
 /// Everything the shop keeps, on one database.
-public protocol Store: SaleStore, ReservationStore, IdempotencyStore {
+public protocol Store: SaleStore, ReservationStore, IdempotencyStore, PaymentStore {
     /// "sqlite" or "postgres".
     var kind: String { get }
     /// Applies pending migrations; safe to call from several nodes at once.
@@ -74,38 +74,6 @@ public enum CancelResult: Sendable, Equatable {
     /// Paid reservations are orders now and cannot be cancelled here.
     case paid
     case notFound
-}
-
-public struct ReservationRecord: Sendable, Equatable {
-    public enum Status: String, Sendable {
-        case held, paid, cancelled, expired
-    }
-    public var id: UUID
-    public var saleID: UUID
-    public var passID: UUID
-    public var email: String
-    public var customerKey: String
-    public var quantity: Int
-    public var amountCents: Int
-    public var status: Status
-    public var createdAt: Date
-    public var expiresAt: Date
-
-    public init(
-        id: UUID, saleID: UUID, passID: UUID, email: String, customerKey: String, quantity: Int, amountCents: Int,
-        status: Status, createdAt: Date, expiresAt: Date
-    ) {
-        self.id = id
-        self.saleID = saleID
-        self.passID = passID
-        self.email = email
-        self.customerKey = customerKey
-        self.quantity = quantity
-        self.amountCents = amountCents
-        self.status = status
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-    }
 }
 
 public enum StoreError: Error, CustomStringConvertible {

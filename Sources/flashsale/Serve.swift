@@ -39,6 +39,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's index, 0 ..< node-count.") var nodeIndex = 0
     @Option(help: "Admitted shoppers not yet holding units, per available unit, at most.")
     var admissionStockFactor = 1.5
+    @Option(help: "Folder that receives one confirmation email per paid order (RFC 5322 files). [FLASHSALE_MAIL_DROP]")
+    var mailDrop: String?
+    @Option(help: "Longest wait for the payment provider per call, in milliseconds.") var paymentTimeoutMs = 3_000
     @Flag(help: "Create a demo sale (100 units, opening 30 s after start) when none is running.") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log format: text or json (one JSON object per line).") var logFormat = "text"
@@ -69,6 +72,11 @@ struct Serve: AsyncParsableCommand {
             config.paymentsURL = url
         }
         config.admissionStockFactor = admissionStockFactor
+        if let folder = mailDrop ?? Environment.value("FLASHSALE_MAIL_DROP") {
+            config.mailDrop = URL(fileURLWithPath: folder)
+        }
+        guard paymentTimeoutMs >= 100 else { throw ValidationError("--payment-timeout-ms must be at least 100") }
+        config.paymentTimeout = .milliseconds(paymentTimeoutMs)
         config.nodeCount = nodeCount
         config.nodeIndex = nodeIndex
         do {

@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    @Test func admittedShopperGetsTheFormAndItReservesOnceUnderItsKey() async throws {
+    @Test func admittedShopperGetsTheFormAndItPaysOnceUnderItsKeys() async throws {
         try await withApp { client, store in
             let id = try await client.createSale(["quantity": 3])
             let pass = try await client.admittedPass(id)
@@ -95,10 +95,34 @@ import Testing
                 Reply(status: $0.status, headers: $0.headers, body: $0.body)
             }
             #expect(again.status == .created)
-            let reservation = try #require(Self.span("reservation-id", in: first.text))
-            #expect(Self.span("reservation-id", in: again.text) == reservation)
+            #expect(first.text.contains("data-status=\"paid\""))
+            let order = try #require(Self.span("order-id", in: first.text))
+            #expect(Self.span("order-id", in: again.text) == order)
             let sale = try #require(try await store.sale(id: UUID(uuidString: id)!))
-            #expect(sale.inventory.reserved == 1)
+            #expect(sale.inventory == Inventory(available: 2, reserved: 0, sold: 1))
+        }
+    }
+
+    @Test func aDeclinedCardShowsTheFormAgainWithTheSameReservation() async throws {
+        try await withApp { client, store in
+            let id = try await client.createSale(["quantity": 3])
+            let pass = try await client.admittedPass(id)
+            let headers: HTTPFields = [.cookie: "queue_pass=\(pass)", .contentType: "application/x-www-form-urlencoded"]
+            func submit(card: String, paymentKey: String) async throws -> Reply {
+                let body = "reservation_key=r1&idempotency_key=\(paymentKey)&email=a%40example.com&quantity=1&card_number=\(card)"
+                    + "&exp_month=12&exp_year=2030&cvc=123&ship_name=A&ship_line1=B&ship_city=C&ship_postal_code=D&ship_country=US"
+                return try await client.execute(uri: "/sales/\(id)/checkout", method: .post, headers: headers, body: .init(string: body)) {
+                    Reply(status: $0.status, headers: $0.headers, body: $0.body)
+                }
+            }
+            let declined = try await submit(card: "4000000000000002", paymentKey: "p1")
+            #expect(declined.status.code == 402 && declined.text.contains("id=\"checkout-form\""))
+            #expect(Self.hidden("reservation_key", in: declined.text) == "r1", "the same reservation is kept")
+            let nextKey = try #require(Self.hidden("idempotency_key", in: declined.text))
+            #expect(nextKey != "p1", "a new payment key for the next attempt")
+            let paid = try await submit(card: "4242424242424242", paymentKey: nextKey)
+            #expect(paid.status == .created && paid.text.contains("data-status=\"paid\""))
+            #expect(try await store.sale(id: UUID(uuidString: id)!)?.inventory == Inventory(available: 2, reserved: 0, sold: 1))
         }
     }
 

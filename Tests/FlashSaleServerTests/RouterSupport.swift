@@ -1,4 +1,5 @@
 import FlashSaleCore
+import FlashSalePayments
 import FlashSaleStore
 import Foundation
 import HTTPTypes
@@ -15,13 +16,15 @@ let adminAuth: HTTPFields = [.authorization: "Bearer \(adminToken)"]
 /// Builds the real app on a real in-memory SQLite store and runs `body` against its router.
 func withApp(
     _ configure: (inout ServerConfig) -> Void = { _ in },
+    provider: (any PaymentProvider)? = nil,
     _ body: @Sendable (any TestClientProtocol, any Store) async throws -> Void
 ) async throws {
     var config = ServerConfig.testing
     config.expirySweepInterval = .milliseconds(100)
+    config.outboxInterval = .milliseconds(50)
     configure(&config)
     let store = try SQLiteStore(path: nil)
-    let app = try await buildApplication(config, store: store)
+    let app = try await buildApplication(config, store: store, paymentProvider: provider)
     try await app.test(.router) { client in try await body(client, store) }
 }
 

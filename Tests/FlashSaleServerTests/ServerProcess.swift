@@ -31,10 +31,24 @@ final class ServerProcess: Sendable {
 
     /// Starts the server and waits for its `listening on http://HOST:PORT` line.
     static func start(database: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
+        let mailDrop = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-mail-\(UUID().uuidString)").path
+        return try await launch(
+            [
+                "serve", "--port", "0", "--database", database, "--admin-token", adminToken, "--secret", "s3cret",
+                "--mail-drop", mailDrop,
+            ] + extraArguments, environment: environment)
+    }
+
+    /// Starts `flashsale psp` on a free port with its ledger in `ledger`.
+    static func startPSP(ledger: String, extraArguments: [String] = []) async throws -> ServerProcess {
+        try await launch(["psp", "--port", "0", "--ledger", ledger] + extraArguments)
+    }
+
+    /// Runs the binary with `arguments` and waits for its `listening on` line.
+    static func launch(_ arguments: [String], environment: [String: String] = [:]) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--port", "0", "--database", database, "--admin-token", adminToken, "--secret", "s3cret"]
-            + extraArguments
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -52,7 +66,7 @@ final class ServerProcess: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        throw ProcessError("the server did not report listening; output:\n\(output.text)")
+        throw ProcessError("\(arguments.first ?? "") did not report listening; output:\n\(output.text)")
     }
 
     var log: String { output.text }

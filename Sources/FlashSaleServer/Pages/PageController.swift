@@ -12,6 +12,7 @@ struct PageController: Sendable {
     let waitingRoom: WaitingRoom
     let queue: QueueController
     let reservations: ReservationController
+    let checkout: CheckoutService
     let library: MustacheLibrary
 
     static let formLimit = 16 * 1024
@@ -57,7 +58,7 @@ struct PageController: Sendable {
         }
     }
 
-    /// The form's submission: reserve (and pay) through the API's own logic, then show
+    /// The form's submission: reserve and pay through the API's own logic, then show
     /// the outcome, or the form again with the reason it was refused.
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let sale = try await sale(context) else { return notFound() }
@@ -79,15 +80,31 @@ struct PageController: Sendable {
         } catch let error as APIError {
             return refused(StoredResponse(error), sale: sale, answer: answer, form: form, now: now)
         }
-        guard reserved.status == 201, let reservation = Self.object(reserved.body) else {
+        guard reserved.status == 201, let reservation = Self.object(reserved.body),
+            let reservationID = (reservation["reservation_id"] as? String).flatMap(UUID.init(uuidString:))
+        else {
             return refused(reserved, sale: sale, answer: answer, form: form, now: now)
         }
-        let reservationID = reservation["reservation_id"] as? String
-        let expires = (reservation["expires_at"] as? String).flatMap(Timestamp.parse).map(Format.time) ?? "soon"
+        let paid: StoredResponse
+        do {
+            paid = try await checkout.pay(reservationID: reservationID, key: form.paymentKey, body: form.paymentBody)
+        } catch let error as APIError {
+            return refused(StoredResponse(error), sale: sale, answer: answer, form: form, now: now)
+        }
+        guard paid.status == 201 || paid.status == 202, let order = Self.object(paid.body) else {
+            return refused(paid, sale: sale, answer: answer, form: form, now: now)
+        }
+        let orderID = order["order_id"] as? String
+        if paid.status == 202 {
+            return render("message", PageViews.Message(
+                status: "pending", headline: "Confirming your payment",
+                detail: "The payment provider has not answered yet. Your order is safe: it ends paid, or any charge is refunded.",
+                orderID: orderID, reservationID: reservationID.lowercased), status: .accepted)
+        }
         return render("message", PageViews.Message(
-            status: "reserved", headline: "Reserved",
-            detail: "\(form.quantity) × \(sale.name) is held for you until \(expires).", reservationID: reservationID),
-            status: .created)
+            status: "paid", headline: "Thank you: your order is paid",
+            detail: "\(form.quantity) × \(sale.name). A confirmation email is on its way to \(form.email).",
+            orderID: orderID, reservationID: reservationID.lowercased), status: .created)
     }
 
     /// The form again with the API's reason, or a final page when retrying cannot help.
@@ -97,13 +114,17 @@ struct PageController: Sendable {
         let message = body?["message"] as? String ?? "Something went wrong; please try again."
         let status = HTTPResponse.Status(code: stored.status)
         switch code {
-        case "sold_out", "sale_ended":
-            return render("message", PageViews.Message(status: code, headline: code == "sold_out" ? "Sold out" : "This sale has ended",
-                detail: message), status: status)
+        case "sold_out", "sale_ended", "reservation_expired", "already_paid":
+            return render("message", PageViews.Message(status: code, headline: Self.headlines[code] ?? "Sorry", detail: message), status: status)
         default:
             return render("checkout", PageViews.Checkout(sale: sale, answer: answer, now: now, form: form, error: message), status: status)
         }
     }
+
+    static let headlines = [
+        "sold_out": "Sold out", "sale_ended": "This sale has ended", "reservation_expired": "Your reservation expired",
+        "already_paid": "Already paid",
+    ]
 
     private func sale(_ context: AppRequestContext) async throws -> Sale? {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { return nil }

@@ -1,0 +1,112 @@
+import FlashSaleCore
+import FlashSalePayments
+import FlashSaleStore
+import Foundation
+import Logging
+
+/// Paying for a reservation: the attempt is stored before the provider is called, the
+/// provider is called with a key derived from the attempt, and its answer is settled in
+/// one transaction with everything it implies. The API endpoint and the checkout page
+/// both come through here; the reconciler finishes what a crash or a timeout left open.
+final class CheckoutService: Sendable {
+    let store: any Store
+    let provider: any PaymentProvider
+    let idempotency: IdempotencyGuard
+    let metrics: ShopMetrics
+    let logger: Logger
+    private let secret: String
+
+    init(store: any Store, provider: any PaymentProvider, idempotency: IdempotencyGuard, secret: String, metrics: ShopMetrics, logger: Logger) {
+        self.store = store
+        self.provider = provider
+        self.idempotency = idempotency
+        self.secret = secret
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    static func scope(reservationID: UUID) -> String { "payment:\(reservationID.lowercased)" }
+
+    /// `POST /api/v1/reservations/{id}/payment` under `key`: the response to give, which a
+    /// retry with the same key and body gets again.
+    func pay(reservationID: UUID, key: String, body: Data) async throws -> StoredResponse {
+        let claim = IdempotencyClaim(scope: Self.scope(reservationID: reservationID), key: key, body: body)
+        return try await idempotency.exclusive(claim) {
+            if let existing = try await store.payment(scope: claim.scope, key: claim.key) {
+                return try await retry(existing, claim: claim, body: body)
+            }
+            let now = Date()
+            let request = try JSONCoding.decodeBody(PaymentBody.self, from: body)
+            try request.validate(now: now)
+            guard let reservation = try await store.reservation(id: reservationID) else { throw APIError.reservationNotFound }
+            guard let sale = try await store.sale(id: reservation.saleID) else { throw APIError.reservationNotFound }
+            let payment = PaymentRecord(
+                id: .timeOrdered(), reservationID: reservation.id, saleID: sale.id, status: .pending, email: reservation.email,
+                quantity: reservation.quantity, amountCents: reservation.amountCents, currency: sale.currency,
+                cardFingerprint: request.card.fingerprint(secret: secret), addressKey: request.shipping.customerKey,
+                chargeID: nil, idempotency: claim, response: nil, createdAt: now, updatedAt: now)
+            switch try await store.beginPayment(payment, perCustomerLimit: sale.perCustomerLimit, now: now) {
+            case .refused(let refusal):
+                metrics.payment(saleID: sale.id, outcome: refusal.code)
+                throw refusal
+            case .existing(let existing):
+                return try await retry(existing, claim: claim, body: body)
+            case .started(let started):
+                return try await charge(started, card: request.card)
+            }
+        }
+    }
+
+    /// The same key again: a settled attempt replays its answer; an open one asks the
+    /// provider again with the attempt's own key, which cannot charge twice.
+    private func retry(_ payment: PaymentRecord, claim: IdempotencyClaim, body: Data) async throws -> StoredResponse {
+        guard payment.idempotency.fingerprint == claim.fingerprint else { throw APIError.idempotencyKeyReused }
+        guard payment.isUnresolved else { return Self.response(for: payment) }
+        let request = try JSONCoding.decodeBody(PaymentBody.self, from: body)
+        return try await charge(payment, card: request.card)
+    }
+
+    private func charge(_ payment: PaymentRecord, card: CardDetails) async throws -> StoredResponse {
+        let request = ChargeRequest(
+            amountCents: payment.amountCents, currency: payment.currency,
+            card: PaymentCard(number: card.number, expMonth: card.expMonth, expYear: card.expYear, cvc: card.cvc),
+            reference: payment.id.lowercased)
+        let result: ChargeResult
+        do {
+            switch try await provider.charge(request, idempotencyKey: payment.providerKey) {
+            case .succeeded(let chargeID): result = .charged(chargeID: chargeID)
+            case .declined(let reason): result = .declined(reason: reason)
+            }
+        } catch PaymentProviderError.rejected(_, let message) {
+            // The provider refused the request itself: nothing was charged.
+            logger.warning("provider rejected a charge", metadata: ["payment": "\(payment.id.lowercased)", "reason": "\(message)"])
+            result = .notCharged
+        } catch {
+            logger.warning("payment outcome unknown", metadata: ["payment": "\(payment.id.lowercased)", "error": "\(error)"])
+            result = .unknown
+        }
+        return Self.response(for: try await settle(payment, result))
+    }
+
+    /// Applies the provider's answer; the reconciler settles through here too.
+    func settle(_ payment: PaymentRecord, _ result: ChargeResult) async throws -> PaymentRecord {
+        guard let settled = try await store.settlePayment(id: payment.id, result: result, now: Date()) else {
+            throw StoreError.corruptRow("payment \(payment.id.lowercased) vanished")
+        }
+        if settled.status != payment.status {
+            metrics.payment(saleID: settled.saleID, outcome: settled.status.rawValue)
+            logger.info(
+                "payment settled",
+                metadata: [
+                    "payment": "\(settled.id.lowercased)", "status": "\(settled.status.rawValue)",
+                    "reservation": "\(settled.reservationID.lowercased)",
+                ])
+        }
+        return settled
+    }
+
+    /// The settled answer, or 202 with the order id while the outcome is not known.
+    static func response(for payment: PaymentRecord) -> StoredResponse {
+        payment.response ?? PaymentPlanner.orderResponse(payment, status: 202)
+    }
+}

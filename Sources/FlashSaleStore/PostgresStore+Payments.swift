@@ -1,0 +1,219 @@
+import FlashSaleCore
+import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    public func payment(id: UUID) async throws -> PaymentRecord? {
+        try await firstPayment(client.query("SELECT * FROM payments WHERE id = \(id)", logger: logger))
+    }
+
+    public func payment(scope: String, key: String) async throws -> PaymentRecord? {
+        try await firstPayment(
+            client.query(
+                "SELECT * FROM payments WHERE idempotency_scope = \(scope) AND idempotency_key = \(key)", logger: logger))
+    }
+
+    public func beginPayment(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) async throws -> BeginPayment {
+        let logger = self.logger
+        return try await transaction { conn -> BeginPayment in
+            // Payments of one sale take turns (a lock apart from the reservation batches'),
+            // so two attempts with the same card cannot both pass the limit check.
+            try await conn.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(\(payment.saleID.lowercased), 13))", logger: logger
+            ).drain()
+            if let existing = try await Self.firstPayment(
+                conn.query(
+                    """
+                    SELECT * FROM payments
+                    WHERE idempotency_scope = \(payment.idempotency.scope) AND idempotency_key = \(payment.idempotency.key)
+                    """, logger: logger))
+            {
+                return .existing(existing)
+            }
+            let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger)
+            var inFlight = false
+            for try await (exists) in try await conn.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(payment.reservationID)
+                               AND status IN ('pending', 'unknown'))
+                """, logger: logger
+            ).decode(Bool.self) {
+                inFlight = exists
+            }
+            var cardUnits = 0
+            var addressUnits = 0
+            for try await (card, address) in try await conn.query(
+                """
+                SELECT COALESCE(SUM(CASE WHEN card_fingerprint = \(payment.cardFingerprint) THEN quantity ELSE 0 END), 0)::int,
+                       COALESCE(SUM(CASE WHEN address_key = \(payment.addressKey) THEN quantity ELSE 0 END), 0)::int
+                FROM payments
+                WHERE sale_id = \(payment.saleID) AND reservation_id <> \(payment.reservationID)
+                  AND status IN ('pending', 'unknown', 'paid')
+                  AND (card_fingerprint = \(payment.cardFingerprint) OR address_key = \(payment.addressKey))
+                """, logger: logger
+            ).decode((Int, Int).self) {
+                (cardUnits, addressUnits) = (card, address)
+            }
+            let facts = PaymentPlanner.Facts(
+                reservation: reservation, perCustomerLimit: perCustomerLimit, attemptInFlight: inFlight,
+                cardUnits: cardUnits, addressUnits: addressUnits)
+            if let refusal = PaymentPlanner.refusal(facts, now: now) { return .refused(refusal) }
+            try await conn.query(
+                """
+                INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
+                    card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
+                    created_at, updated_at)
+                VALUES (\(payment.id), \(payment.reservationID), \(payment.saleID), 'pending', \(payment.email),
+                    \(payment.quantity), \(payment.amountCents), \(payment.currency), \(payment.cardFingerprint),
+                    \(payment.addressKey), \(payment.idempotency.scope), \(payment.idempotency.key),
+                    \(payment.idempotency.fingerprint), \(now), \(now))
+                """, logger: logger
+            ).drain()
+            return .started(payment.started(at: now))
+        }
+    }
+
+    public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
+        let logger = self.logger
+        return try await transaction { conn -> PaymentRecord? in
+            guard var payment = try await Self.firstPayment(
+                conn.query("SELECT * FROM payments WHERE id = \(id) FOR UPDATE", logger: logger))
+            else { return nil }
+            guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
+            switch step {
+            case .record(let status, let response):
+                payment.status = status
+                payment.response = response
+            case .charged(let chargeID, let payable):
+                payment.chargeID = chargeID
+                // The reservation's row lock orders this against expiry and cancellation:
+                // whichever comes second sees the other's status.
+                let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger, lock: true)
+                let refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
+                if refusal == nil {
+                    try await conn.query(
+                        """
+                        WITH paid AS (
+                            UPDATE reservations SET status = 'paid', closed_at = \(now)
+                            WHERE id = \(payment.reservationID) AND status = 'held' RETURNING sale_id, quantity
+                        )
+                        UPDATE inventory i SET reserved = i.reserved - paid.quantity, sold = i.sold + paid.quantity
+                        FROM paid WHERE i.sale_id = paid.sale_id
+                        """, logger: logger
+                    ).drain()
+                }
+                PaymentSettlement.apply(refusal: refusal, to: &payment)
+                try await conn.query(
+                    """
+                    INSERT INTO outbox (id, kind, payment_id, next_attempt_at, created_at)
+                    VALUES (\(UUID.timeOrdered()), \(refusal == nil ? "email" : "refund"), \(id), \(now), \(now))
+                    ON CONFLICT (payment_id, kind) DO NOTHING
+                    """, logger: logger
+                ).drain()
+            }
+            payment.updatedAt = now
+            try await conn.query(
+                """
+                UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
+                    response_status = \(payment.response?.status), response_body = \(payment.response?.body),
+                    updated_at = \(now)
+                WHERE id = \(id)
+                """, logger: logger
+            ).drain()
+            return payment
+        }
+    }
+
+    public func markRefunded(paymentID: UUID, now: Date) async throws {
+        try await client.query(
+            "UPDATE payments SET status = 'refunded', updated_at = \(now) WHERE id = \(paymentID) AND status = 'refunding'",
+            logger: logger
+        ).drain()
+    }
+
+    public func unresolvedPayments(updatedBefore cutoff: Date, limit: Int) async throws -> [PaymentRecord] {
+        let rows = try await client.query(
+            """
+            SELECT * FROM payments WHERE status IN ('pending', 'unknown') AND updated_at < \(cutoff)
+            ORDER BY updated_at LIMIT \(limit)
+            """, logger: logger)
+        var payments: [PaymentRecord] = []
+        for try await row in rows { payments.append(try Self.payment(row)) }
+        return payments
+    }
+
+    public func paymentCounts(saleID: UUID) async throws -> PaymentCounts {
+        var counts = PaymentCounts()
+        for try await (status, count) in try await client.query(
+            "SELECT status, COUNT(*)::int FROM payments WHERE sale_id = \(saleID) GROUP BY status", logger: logger
+        ).decode((String, Int).self) {
+            if let status = PaymentRecord.Status(rawValue: status) { counts.add(status, count: count) }
+        }
+        return counts
+    }
+
+    // MARK: Outbox
+
+    public func claimOutbox(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
+        // SKIP LOCKED: workers on several nodes claim disjoint messages without waiting.
+        let rows = try await client.query(
+            """
+            UPDATE outbox SET attempts = attempts + 1, next_attempt_at = \(now.addingTimeInterval(lease))
+            WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
+                         ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            RETURNING id, kind, payment_id, attempts, created_at
+            """, logger: logger)
+        var messages: [OutboxMessage] = []
+        for try await (id, kind, payment, attempts, createdAt) in rows.decode((UUID, String, UUID, Int, Date).self) {
+            guard let kind = OutboxMessage.Kind(rawValue: kind) else { throw StoreError.corruptRow("outbox kind \(kind)") }
+            messages.append(OutboxMessage(id: id, kind: kind, paymentID: payment, attempts: attempts, createdAt: createdAt))
+        }
+        return messages
+    }
+
+    public func completeOutbox(id: UUID, now: Date) async throws {
+        try await client.query(
+            "UPDATE outbox SET status = 'done', delivered_at = \(now), last_error = NULL WHERE id = \(id)", logger: logger
+        ).drain()
+    }
+
+    public func retryOutbox(id: UUID, error: String, at: Date) async throws {
+        try await client.query(
+            """
+            UPDATE outbox SET next_attempt_at = \(at), last_error = \(String(error.prefix(500)))
+            WHERE id = \(id) AND status = 'pending'
+            """, logger: logger
+        ).drain()
+    }
+
+    private func firstPayment(_ rows: PostgresRowSequence) async throws -> PaymentRecord? {
+        try await Self.firstPayment(rows)
+    }
+
+    static func firstPayment(_ rows: PostgresRowSequence) async throws -> PaymentRecord? {
+        var found: PaymentRecord?
+        for try await row in rows where found == nil { found = try payment(row) }
+        return found
+    }
+
+    static func payment(_ row: PostgresRow) throws -> PaymentRecord {
+        let r = row.makeRandomAccess()
+        guard let status = PaymentRecord.Status(rawValue: try r["status"].decode(String.self)) else {
+            throw StoreError.corruptRow("payment status")
+        }
+        let responseStatus = try r["response_status"].decode(Int?.self)
+        let responseBody = try r["response_body"].decode(Data?.self)
+        return PaymentRecord(
+            id: try r["id"].decode(UUID.self), reservationID: try r["reservation_id"].decode(UUID.self),
+            saleID: try r["sale_id"].decode(UUID.self), status: status, email: try r["email"].decode(String.self),
+            quantity: try r["quantity"].decode(Int.self), amountCents: try r["amount_cents"].decode(Int.self),
+            currency: try r["currency"].decode(String.self), cardFingerprint: try r["card_fingerprint"].decode(String.self),
+            addressKey: try r["address_key"].decode(String.self), chargeID: try r["charge_id"].decode(String?.self),
+            idempotency: IdempotencyClaim(
+                scope: try r["idempotency_scope"].decode(String.self), key: try r["idempotency_key"].decode(String.self),
+                fingerprint: try r["request_fingerprint"].decode(String.self)),
+            response: responseStatus.map { StoredResponse(status: $0, body: responseBody ?? Data()) },
+            createdAt: try r["created_at"].decode(Date.self), updatedAt: try r["updated_at"].decode(Date.self))
+    }
+}

@@ -1,0 +1,149 @@
+import FlashSaleCore
+import FlashSaleStore
+import Foundation
+import Testing
+
+/// Payment attempts, orders and the outbox behave alike on every store.
+/// Serialized: the outbox tests claim every due message of the (shared) database.
+@Suite(.serialized) struct PaymentStoreConformanceTests {
+    @Test(arguments: StoreKind.enabled) func chargedAttemptBecomesTheOrderWithItsEmail(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let (sale, reservation) = try await reserved(store, quantity: 2)
+            let payment = newPayment(sale, reservation, key: "k1")
+            guard case .started(let started) = try await store.beginPayment(payment, perCustomerLimit: 2, now: Date()) else {
+                Issue.record("payment did not start")
+                return
+            }
+            #expect(started.status == .pending)
+            #expect(try await store.unresolvedPayments(updatedBefore: Date().addingTimeInterval(1), limit: 10_000).contains { $0.id == payment.id })
+            let paid = try #require(try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_1"), now: Date()))
+            #expect(paid.status == .paid && paid.chargeID == "ch_1" && paid.response?.status == 201)
+            let read = try #require(try await store.sale(id: sale.id))
+            #expect(read.inventory == Inventory(available: 3, reserved: 0, sold: 2))
+            #expect(try await store.reservation(id: reservation.id)?.status == .paid)
+            // Settling again changes nothing.
+            let again = try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_1"), now: Date())
+            #expect(again?.status == .paid && again?.response == paid.response)
+            var counts = PaymentCounts()
+            counts.add(.paid, count: 1)
+            #expect(try await store.paymentCounts(saleID: sale.id) == counts)
+            let messages = try await store.claimOutbox(now: Date(), lease: 30, limit: 10_000).filter { $0.paymentID == payment.id }
+            #expect(messages.map(\.kind) == [.confirmationEmail])
+            try await checkInvariant(store, sale.id)
+        }
+    }
+
+    @Test(arguments: StoreKind.enabled) func chargeForAnExpiredReservationIsRefunded(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 5, limit: 2)
+            let result = try await store.commitReservations([attempt(sale, ttl: 0.5)], saleID: sale.id, now: Date())
+            guard case .reserved(let receipt) = result.outcomes[0] else { throw StoreError.corruptRow("not reserved") }
+            let reservation = try #require(try await store.reservation(id: receipt.reservationID))
+            let payment = newPayment(sale, reservation, key: "k2")
+            _ = try await store.beginPayment(payment, perCustomerLimit: 1, now: Date())
+            // The provider is slow; the reservation expires meanwhile.
+            try await Task.sleep(for: .milliseconds(600))
+            while try await !store.releaseExpired(now: Date(), limit: 1_000).isEmpty {}
+            let settled = try #require(try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_2"), now: Date()))
+            #expect(settled.status == .refunding && settled.response?.status == 410)
+            #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 5, reserved: 0, sold: 0))
+            let refund = try await store.claimOutbox(now: Date(), lease: 30, limit: 10_000).first { $0.paymentID == payment.id }
+            #expect(refund?.kind == .refund)
+            try await store.markRefunded(paymentID: payment.id, now: Date())
+            #expect(try await store.payment(id: payment.id)?.status == .refunded)
+            try await checkInvariant(store, sale.id)
+        }
+    }
+
+    @Test(arguments: StoreKind.enabled) func declinesKeepTheReservationAndUnknownsStayOpen(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let (sale, reservation) = try await reserved(store, quantity: 1)
+            let declined = newPayment(sale, reservation, key: "k3")
+            _ = try await store.beginPayment(declined, perCustomerLimit: 1, now: Date())
+            let answer = try #require(try await store.settlePayment(id: declined.id, result: .declined(reason: "card_declined"), now: Date()))
+            #expect(answer.status == .declined && answer.response?.status == 402)
+            #expect(try await store.reservation(id: reservation.id)?.status == .held)
+            // Another key may try again; a timeout leaves it unknown, and a second attempt
+            // meanwhile is refused.
+            let second = newPayment(sale, reservation, key: "k4")
+            _ = try await store.beginPayment(second, perCustomerLimit: 1, now: Date())
+            #expect(try await store.settlePayment(id: second.id, result: .unknown, now: Date())?.status == .unknown)
+            let third = newPayment(sale, reservation, key: "k5")
+            #expect(try await store.beginPayment(third, perCustomerLimit: 1, now: Date()) == .refused(.paymentInProgress))
+            // The same key finds its attempt.
+            guard case .existing(let existing) = try await store.beginPayment(second, perCustomerLimit: 1, now: Date()) else {
+                Issue.record("the same key started a second attempt")
+                return
+            }
+            #expect(existing.id == second.id)
+            #expect(try await store.payment(scope: second.idempotency.scope, key: "k4")?.id == second.id)
+        }
+    }
+
+    @Test(arguments: StoreKind.enabled) func sameCardOrAddressCountsAgainstTheLimit(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 5, limit: 1)
+            let first = try await reserve(store, sale, email: "a@example.com")
+            let second = try await reserve(store, sale, email: "b@example.com")
+            let third = try await reserve(store, sale, email: "c@example.com")
+            let paid = newPayment(sale, first, key: "p1", card: "card-A", address: "1 main st|12345|us")
+            _ = try await store.beginPayment(paid, perCustomerLimit: 1, now: Date())
+            _ = try await store.settlePayment(id: paid.id, result: .charged(chargeID: "ch_a"), now: Date())
+            let sameCard = newPayment(sale, second, key: "p2", card: "card-A", address: "elsewhere")
+            #expect(try await store.beginPayment(sameCard, perCustomerLimit: 1, now: Date()) == .refused(.limitExceeded))
+            let sameAddress = newPayment(sale, third, key: "p3", card: "card-B", address: "1 main st|12345|us")
+            #expect(try await store.beginPayment(sameAddress, perCustomerLimit: 1, now: Date()) == .refused(.limitExceeded))
+            let other = newPayment(sale, third, key: "p4", card: "card-C", address: "2 side rd|12345|us")
+            guard case .started = try await store.beginPayment(other, perCustomerLimit: 1, now: Date()) else {
+                Issue.record("a different card and address was refused")
+                return
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.enabled) func outboxClaimsLeaseAndRetries(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let (sale, reservation) = try await reserved(store, quantity: 1)
+            let payment = newPayment(sale, reservation, key: "o1")
+            _ = try await store.beginPayment(payment, perCustomerLimit: 1, now: Date())
+            _ = try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_o"), now: Date())
+            let now = Date()
+            let mine = { (messages: [OutboxMessage]) in messages.filter { $0.paymentID == payment.id } }
+            let claimed = try mine(await store.claimOutbox(now: now, lease: 30, limit: 10_000))
+            #expect(claimed.count == 1 && claimed.first?.attempts == 1)
+            // Leased: not due again until the lease lapses.
+            #expect(try mine(await store.claimOutbox(now: now.addingTimeInterval(10), lease: 30, limit: 10_000)).isEmpty)
+            let message = try #require(claimed.first)
+            try await store.retryOutbox(id: message.id, error: "smtp down", at: now.addingTimeInterval(5))
+            let again = try mine(await store.claimOutbox(now: now.addingTimeInterval(6), lease: 30, limit: 10_000))
+            #expect(again.first?.attempts == 2)
+            try await store.completeOutbox(id: message.id, now: now)
+            #expect(try mine(await store.claimOutbox(now: now.addingTimeInterval(3600), lease: 30, limit: 10_000)).isEmpty)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func reserved(_ store: any Store, quantity: Int) async throws -> (Sale, ReservationRecord) {
+        let sale = try await makeSale(store, quantity: 5, limit: 2)
+        return (sale, try await reserve(store, sale, email: "buyer@example.com", quantity: quantity))
+    }
+
+    private func reserve(_ store: any Store, _ sale: Sale, email: String, quantity: Int = 1) async throws -> ReservationRecord {
+        let result = try await store.commitReservations([attempt(sale, email: email, quantity: quantity)], saleID: sale.id, now: Date())
+        guard case .reserved(let receipt) = result.outcomes[0] else { throw StoreError.corruptRow("not reserved") }
+        return try #require(try await store.reservation(id: receipt.reservationID))
+    }
+
+    private func newPayment(
+        _ sale: Sale, _ reservation: ReservationRecord, key: String, card: String = "card-1", address: String = "1 main st|1|us"
+    ) -> PaymentRecord {
+        let now = Date()
+        return PaymentRecord(
+            id: .timeOrdered(), reservationID: reservation.id, saleID: sale.id, status: .pending, email: reservation.email,
+            quantity: reservation.quantity, amountCents: reservation.amountCents, currency: sale.currency, cardFingerprint: card,
+            addressKey: address, chargeID: nil,
+            idempotency: IdempotencyClaim(scope: "payment:\(reservation.id.lowercased)", key: key, body: Data("{}".utf8)),
+            response: nil, createdAt: now, updatedAt: now)
+    }
+}
