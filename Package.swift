@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // Domain types and pure algorithms: no I/O, no framework.
@@ -62,6 +63,17 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The crowd simulator: virtual shoppers playing a whole sale over HTTP, and its report.
+        .target(
+            name: "FlashSaleLoad",
+            dependencies: [
+                "FlashSaleCore",
+                "FlashSaleBench",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Thin executable: parses the command line and hands over to the libraries.
         .executableTarget(
             name: "flashsale",
@@ -69,10 +81,12 @@ let package = Package(
                 "FlashSaleServer",
                 "FlashSaleStore",
                 "FlashSaleBench",
+                "FlashSaleLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
+        .testTarget(name: "FlashSaleLoadTests", dependencies: ["FlashSaleLoad"]),
         .testTarget(
             name: "FlashSaleStoreTests",
             dependencies: ["FlashSaleCore", "FlashSaleStore"]
@@ -84,6 +98,7 @@ let package = Package(
                 "FlashSaleStore",
                 "FlashSaleServer",
                 "FlashSaleBench",
+                "FlashSaleLoad",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
