@@ -1,0 +1,37 @@
+import AsyncHTTPClient
+import FlashSaleBench
+import FlashSaleCore
+import Foundation
+
+/// The crowd's one way to the server: a shared HTTP client whose in-flight requests are
+/// capped, each request timed and counted per endpoint. Latency is measured from when a
+/// request gets its permit, so it is the server's (and the network's) time, not the
+/// crowd's own queueing.
+struct CrowdClient: Sendable {
+    let http: HTTPClient
+    let baseURL: String
+    let limiter: AsyncLimiter
+    let metrics: CrowdMetrics
+
+    /// The answer, or nil when none came (counted as a transport error).
+    func send(
+        _ endpoint: Endpoint, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []
+    ) async -> BenchHTTP.Reply? {
+        await limiter.withPermit {
+            let start = ContinuousClock.now
+            do {
+                let reply = try await BenchHTTP.send(http, baseURL, method, path, body: body, headers: headers)
+                let micros = UInt64(max((ContinuousClock.now - start).seconds, 0) * 1_000_000)
+                metrics.record(endpoint, status: reply.status, microseconds: micros)
+                return reply
+            } catch {
+                metrics.recordTransportError(endpoint)
+                return nil
+            }
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ reply: BenchHTTP.Reply) -> T? {
+        try? JSONDecoder().decode(type, from: Data(reply.body.readableBytesView))
+    }
+}
