@@ -17,16 +17,24 @@ struct CrowdClient: Sendable {
     func send(
         _ endpoint: Endpoint, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []
     ) async -> BenchHTTP.Reply? {
+        await timedSend(endpoint, method, path, body: body, headers: headers).reply
+    }
+
+    /// The answer, and when the request went out (after waiting for a permit): the
+    /// earliest instant the server can have acted on it.
+    func timedSend(
+        _ endpoint: Endpoint, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []
+    ) async -> (reply: BenchHTTP.Reply?, sentAt: ContinuousClock.Instant) {
         await limiter.withPermit {
             let start = ContinuousClock.now
             do {
                 let reply = try await BenchHTTP.send(http, baseURL, method, path, body: body, headers: headers)
                 let micros = UInt64(max((ContinuousClock.now - start).seconds, 0) * 1_000_000)
                 metrics.record(endpoint, status: reply.status, microseconds: micros)
-                return reply
+                return (reply, start)
             } catch {
                 metrics.recordTransportError(endpoint)
-                return nil
+                return (nil, start)
             }
         }
     }

@@ -12,9 +12,6 @@ public final class CrowdMetrics: Sendable {
     let requests = Atomic<Int>(0)
     /// Transport errors, 5xx and answers outside the contract.
     let errors = Atomic<Int>(0)
-    /// The longest `poll_after_ms` a waiting shopper was told: the resolution of the
-    /// fairness measure.
-    let longestPollMs = Atomic<Int>(0)
 
     public init() {}
 
@@ -31,8 +28,6 @@ public final class CrowdMetrics: Sendable {
     }
 
     func countError() { errors.add(1, ordering: .relaxed) }
-
-    func observePoll(ms: Int) { longestPollMs.max(ms, ordering: .relaxed) }
 
     /// The per-endpoint lines of the report, in the order a shopper meets the endpoints.
     public func summaries() -> [EndpointSummary] {

@@ -22,7 +22,8 @@ extension CrowdReport {
         lines.append(
             "fairness: \(format(fairness.inOrderShare * 100, 2)) % of \(fairness.pairs) arrival-ordered pairs admitted in order "
                 + "(arrivals more than \(format(fairness.arrivalResolutionSeconds, 1)) s apart; "
-                + "\(fairness.inverted) inverted by more than \(format(fairness.toleranceSeconds, 1)) s)")
+                + "\(fairness.inverted) inverted by more than the earlier one's poll interval, at least "
+                + "\(format(fairness.toleranceSeconds, 2)) s)")
         if let stats {
             lines.append(
                 "server stats: available \(stats.available), reserved \(stats.reserved), sold \(stats.sold)"

@@ -11,6 +11,13 @@ public struct CrowdRun: Sendable {
 
     public init(_ config: CrowdConfig) { self.config = config }
 
+    /// Arrivals closer than this are not ordered: the contract orders shoppers "within the
+    /// resolution of one poll interval", and 1 s is the poll interval of a patient client.
+    static let arrivalResolution = 1.0
+    /// The least observation lag granted to any admission: the shortest poll interval the
+    /// contract allows (250 ms), which also covers the clocks' and the network's jitter.
+    static let admissionTolerance = 0.25
+
     private enum Finished: Sendable {
         case shopper(ShopperResult)
         case deadline
@@ -80,19 +87,15 @@ public struct CrowdRun: Sendable {
             let paidOrders = Set(results.compactMap(\.paidOrder)).count
             var outcomes: [String: Int] = [:]
             for result in results { outcomes[result.exit.rawValue, default: 0] += 1 }
-            // A client learns of its admission only at its next poll, and the contract orders
-            // arrivals to one poll interval: fairness is judged to the longest poll interval
-            // the server asked for (at least 1 s), on both arrivals and admissions.
-            let tolerance = max(1.0, Double(metrics.longestPollMs.load(ordering: .relaxed)) / 1000)
             let entries = results.compactMap { result -> Fairness.Entry? in
                 let waitedToEnd = [ShopperExit.soldOutInQueue, .ended].contains(result.exit)
                 guard result.admitted != nil || waitedToEnd else { return nil }
-                return Fairness.Entry(arrival: max(result.arrival, 0), admitted: result.admitted)
+                return Fairness.Entry(arrival: max(result.arrival, 0), admitted: result.admitted, lag: result.admissionLag)
             }
             return CrowdReport(
                 saleID: sale.id, quantity: sale.quantity, shoppers: config.shoppers, durationSeconds: crowdSeconds,
                 outcomes: outcomes, endpoints: metrics.summaries(), admissionTimes: results.compactMap(\.admitted),
-                fairness: Fairness.measure(entries, tolerance: tolerance, arrivalResolution: tolerance), paidOrdersSeen: paidOrders,
+                fairness: Fairness.measure(entries, tolerance: Self.admissionTolerance, arrivalResolution: Self.arrivalResolution), paidOrdersSeen: paidOrders,
                 errors: metrics.errors.load(ordering: .relaxed), stats: stats, ledger: ledger,
                 checks: CorrectnessChecks.evaluate(
                     quantity: sale.quantity, stats: stats, paidSeen: paidOrders, settled: settled, ledger: ledger))

@@ -7,8 +7,11 @@
 ///
 /// A client only learns it was admitted at its next poll, so two shoppers admitted in
 /// order by the server can see their admissions up to one poll interval apart the other
-/// way round. A pair therefore counts as inverted only when the later arrival was admitted
-/// more than `tolerance` seconds before the earlier one. A shopper who waited to the end
+/// way round. Each entry therefore carries its own `lag`, the poll interval it observed
+/// (from sending its last poll that still said waiting to seeing the admission): the
+/// server may have admitted it that much earlier. A pair counts as inverted only when the
+/// later arrival was admitted more than that interval (and at least `tolerance`) before
+/// the earlier one. A shopper who waited to the end
 /// (sold out or ended) and was never admitted counts as admitted at infinity, so a later
 /// arrival admitted in their place is an inversion. Shoppers who gave up are left out.
 public struct Fairness: Sendable, Equatable, Codable {
@@ -29,22 +32,28 @@ public struct Fairness: Sendable, Equatable, Codable {
     }
 
     /// One shopper's arrival and admission (nil: waited to the end, never admitted), in
-    /// seconds on any one clock. Arrivals before the opening should be clamped to it first.
+    /// seconds on any one clock, and the poll interval it observed before its admission.
+    /// Arrivals before the opening should be clamped to it first.
     public struct Entry: Sendable, Equatable {
         public var arrival: Double
         public var admitted: Double?
-        public init(arrival: Double, admitted: Double?) {
+        public var lag: Double
+        public init(arrival: Double, admitted: Double?, lag: Double = 0) {
             self.arrival = arrival
             self.admitted = admitted
+            self.lag = lag
         }
+
+        /// The earliest the server can have admitted this shopper.
+        func earliestAdmission(tolerance: Double) -> Double { admitted.map { $0 - max(lag, tolerance) } ?? .infinity }
     }
 
     /// Counts in O(n log n): entries in arrival order, each compared through a Fenwick tree
-    /// over the admission times of everyone who arrived more than `arrivalResolution`
+    /// over the earliest admission times of everyone who arrived more than `arrivalResolution`
     /// earlier (0: strictly earlier; shoppers arriving together are never ordered).
     public static func measure(_ entries: [Entry], tolerance: Double, arrivalResolution: Double = 0) -> Fairness {
         let sorted = entries.sorted { $0.arrival < $1.arrival }
-        let ranks = Array(Set(sorted.map { $0.admitted ?? .infinity })).sorted()
+        let ranks = Array(Set(sorted.map { $0.earliestAdmission(tolerance: tolerance) })).sorted()
         var tree = FenwickCounts(size: ranks.count)
         var earlier = 0
         var earlierAdmitted = 0
@@ -52,7 +61,7 @@ public struct Fairness: Sendable, Equatable, Codable {
         var inverted = 0
         for entry in sorted {
             while earlier < sorted.count, sorted[earlier].arrival < entry.arrival - arrivalResolution {
-                tree.add(at: lowerBound(ranks, sorted[earlier].admitted ?? .infinity))
+                tree.add(at: lowerBound(ranks, sorted[earlier].earliestAdmission(tolerance: tolerance)))
                 if sorted[earlier].admitted != nil { earlierAdmitted += 1 }
                 earlier += 1
             }
@@ -61,7 +70,7 @@ public struct Fairness: Sendable, Equatable, Codable {
                 continue
             }
             pairs += earlier
-            inverted += earlier - tree.prefixCount(upperBound(ranks, admitted + tolerance))
+            inverted += earlier - tree.prefixCount(upperBound(ranks, admitted))
         }
         return Fairness(pairs: pairs, inverted: inverted, toleranceSeconds: tolerance, arrivalResolutionSeconds: arrivalResolution)
     }

@@ -19,10 +19,13 @@ public enum ShopperExit: String, Sendable, Codable, CaseIterable {
     case cutOff = "cut_off"
 }
 
-/// What the run keeps of one shopper.
+/// What the run keeps of one shopper; times in seconds after the opening.
 struct ShopperResult: Sendable {
+    /// When its first join went out (the planned arrival until then).
     var arrival: Double
     var admitted: Double?
+    /// The poll interval it observed before seeing its admission (see `Fairness`).
+    var admissionLag = 0.0
     var exit: ShopperExit
     /// Identifies the paid order (its id, or the reservation's when the server only said `already_paid`).
     var paidOrder: String?
@@ -57,13 +60,12 @@ struct Shopper: Sendable {
         do {
             try await Task.sleep(until: context.opening + .seconds(arrival), clock: .continuous)
             context.metrics.waiting.add(1, ordering: .relaxed)
-            let queued = try await waitInQueue()
+            let queued = try await waitInQueue(&result)
             context.metrics.waiting.subtract(1, ordering: .relaxed)
             guard case .admitted(let pass) = queued else {
                 if case .left(let exit) = queued { result.exit = exit }
                 return result
             }
-            result.admitted = context.secondsSinceOpening()
             context.metrics.admitted.add(1, ordering: .relaxed)
             try await checkout(pass: pass, into: &result)
         } catch {
@@ -74,9 +76,13 @@ struct Shopper: Sendable {
 
     private enum Queued { case admitted(pass: String), left(ShopperExit) }
 
-    private func waitInQueue() async throws -> Queued {
+    /// Records the first join's departure as the arrival, and the admission with the poll
+    /// interval that preceded it.
+    private func waitInQueue(_ result: inout ShopperResult) async throws -> Queued {
         let path = "/api/v1/sales/\(context.saleID)/queue"
         let joinedAt = context.secondsSinceOpening()
+        var firstJoin = true
+        var lastWaitingSentAt: ContinuousClock.Instant?
         var pass: String?
         var proof: String?
         var joining = true
@@ -85,12 +91,20 @@ struct Shopper: Sendable {
             var headers: [(String, String)] = []
             if let pass { headers.append(("X-Queue-Pass", pass)) }
             if let proof { headers.append(("X-Queue-Proof", proof)) }
-            let reply = await context.client.send(joining ? .join : .poll, joining ? "POST" : "GET", path, headers: headers)
+            let (reply, sentAt) = await context.client.timedSend(joining ? .join : .poll, joining ? "POST" : "GET", path, headers: headers)
+            if firstJoin {
+                result.arrival = (sentAt - context.opening).seconds
+                firstJoin = false
+            }
             let decision: QueueDecision
             if let reply, reply.status == 200, let answer = CrowdClient.decode(ShopWire.QueueAnswer.self, reply) {
                 failures = 0
                 pass = answer.pass ?? pass
-                if answer.status == "waiting", let ms = answer.pollAfterMs { context.metrics.observePoll(ms: ms) }
+                if answer.status == "admitted" {
+                    result.admitted = context.secondsSinceOpening()
+                    result.admissionLag = (ContinuousClock.now - (lastWaitingSentAt ?? sentAt)).seconds
+                }
+                if answer.status == "waiting" || answer.status == "not_started" { lastWaitingSentAt = sentAt }
                 decision = QueueDecision.next(
                     after: answer, plan: plan, waited: context.secondsSinceOpening() - joinedAt,
                     aggressivePollMs: context.aggressivePollMs)

@@ -28,6 +28,14 @@ struct FairnessTests {
         #expect(Fairness.measure(entries, tolerance: 2).inverted == 0)
     }
 
+    @Test func eachShopperIsForgivenThePollIntervalItObserved() {
+        // The first shopper polled every 3 s: the server may have admitted it at 7, before
+        // the second (seen at 8); the third was seen admitted at 6, before that.
+        let entries = [Entry(arrival: 0, admitted: 10, lag: 3), Entry(arrival: 1, admitted: 8), Entry(arrival: 2, admitted: 6)]
+        let fairness = Fairness.measure(entries, tolerance: 0.25)
+        #expect(fairness.pairs == 3 && fairness.inverted == 2)
+    }
+
     @Test func shoppersArrivingTogetherAreNotOrdered() {
         let entries = [Entry(arrival: 0, admitted: 10), Entry(arrival: 0, admitted: 1), Entry(arrival: 0, admitted: nil)]
         let fairness = Fairness.measure(entries, tolerance: 1)
@@ -60,7 +68,8 @@ struct FairnessTests {
             let entries = (0..<count).map { _ in
                 Entry(
                     arrival: Double(Int.random(in: 0..<15, using: &generator)),
-                    admitted: Double.random(in: 0..<1, using: &generator) < 0.2 ? nil : Double(Int.random(in: 0..<20, using: &generator)) / 2)
+                    admitted: Double.random(in: 0..<1, using: &generator) < 0.2 ? nil : Double(Int.random(in: 0..<20, using: &generator)) / 2,
+                    lag: Double(Int.random(in: 0..<4, using: &generator)) / 2)
             }
             let tolerance = Double(Int.random(in: 0..<3, using: &generator))
             let resolution = Double(Int.random(in: 0..<3, using: &generator))
@@ -69,7 +78,8 @@ struct FairnessTests {
             for i in entries {
                 for j in entries where i.arrival < j.arrival - resolution && (i.admitted != nil || j.admitted != nil) {
                     pairs += 1
-                    if let later = j.admitted, (i.admitted ?? .infinity) > later + tolerance { inverted += 1 }
+                    let earliest = i.admitted.map { $0 - max(i.lag, tolerance) } ?? .infinity
+                    if let later = j.admitted, earliest > later { inverted += 1 }
                 }
             }
             let fairness = Fairness.measure(entries, tolerance: tolerance, arrivalResolution: resolution)
