@@ -25,7 +25,7 @@ struct CrowdClient: Sendable {
     func timedSend(
         _ endpoint: Endpoint, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []
     ) async -> (reply: BenchHTTP.Reply?, sentAt: ContinuousClock.Instant) {
-        await limiter.withPermit {
+        await limiter.withPermit(urgent: endpoint.isCheckout) {
             let start = ContinuousClock.now
             do {
                 let reply = try await BenchHTTP.send(http, baseURL, method, path, body: body, headers: headers)
@@ -33,7 +33,8 @@ struct CrowdClient: Sendable {
                 metrics.record(endpoint, status: reply.status, microseconds: micros)
                 return (reply, start)
             } catch {
-                metrics.recordTransportError(endpoint)
+                // Requests cut short because the run's time is up are not the server's fault.
+                if !Task.isCancelled { metrics.recordTransportError(endpoint) }
                 return (nil, start)
             }
         }

@@ -3,6 +3,9 @@ import Histogram
 /// The endpoints a shopper calls, as the report names them.
 public enum Endpoint: String, Sendable, CaseIterable, Codable {
     case join, poll, reserve, pay, cancel
+
+    /// A step taken once admitted, which goes ahead of the waiting room's traffic.
+    var isCheckout: Bool { self == .reserve || self == .pay || self == .cancel }
 }
 
 /// Requests, status codes and latencies of one endpoint. Latencies are kept in

@@ -92,6 +92,7 @@ struct Shopper: Sendable {
             if let pass { headers.append(("X-Queue-Pass", pass)) }
             if let proof { headers.append(("X-Queue-Proof", proof)) }
             let (reply, sentAt) = await context.client.timedSend(joining ? .join : .poll, joining ? "POST" : "GET", path, headers: headers)
+            try Task.checkCancellation()
             if firstJoin {
                 result.arrival = (sentAt - context.opening).seconds
                 firstJoin = false
@@ -164,6 +165,7 @@ struct Shopper: Sendable {
         guard plan.pays else {
             if plan.cancels {
                 let cancelled = await context.client.send(.cancel, "DELETE", "/api/v1/reservations/\(reservation)")
+                try Task.checkCancellation()
                 if cancelled?.status != 204 { context.metrics.countError() }
                 result.exit = .cancelled
             } else {
@@ -171,7 +173,6 @@ struct Shopper: Sendable {
             }
             return
         }
-        result.exit = .declined
         for (attempt, card) in plan.cards.enumerated() {
             try await think()
             let paid = try await sendRetrying(
@@ -194,6 +195,7 @@ struct Shopper: Sendable {
             result.exit = .paid
             return
         }
+        result.exit = .declined
     }
 
     private func fail(_ result: inout ShopperResult, _ reply: BenchHTTP.Reply?) {
@@ -210,6 +212,7 @@ struct Shopper: Sendable {
     ) async throws -> BenchHTTP.Reply? {
         for attempt in 1...context.maxErrorsInRow {
             let reply = await context.client.send(endpoint, method, path, body: body, headers: headers)
+            try Task.checkCancellation()
             let retry = reply == nil || reply!.status >= 500 || (reply!.status == 409 && reply!.text.contains("request_in_progress"))
             if !retry || attempt == context.maxErrorsInRow { return reply }
             try await Task.sleep(for: .milliseconds(200 * attempt))

@@ -91,4 +91,24 @@ struct ShopperLogicTests {
         #expect(occupancy.most.load(ordering: .relaxed) == 4)
         #expect(occupancy.inside.load(ordering: .relaxed) == 0)
     }
+
+    @Test func urgentWaitersGoBeforeEarlierOrdinaryOnes() async throws {
+        final class Order: Sendable {
+            let names = Mutex<[String]>([])
+            func append(_ name: String) { names.withLock { $0.append(name) } }
+        }
+        let limiter = AsyncLimiter(limit: 1)
+        let order = Order()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await limiter.withPermit { try? await Task.sleep(for: .milliseconds(300)) } }
+            try await Task.sleep(for: .milliseconds(50))
+            for name in ["poll 1", "poll 2"] {
+                group.addTask { await limiter.withPermit { order.append(name) } }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            group.addTask { await limiter.withPermit(urgent: true) { order.append("pay") } }
+            try await group.waitForAll()
+        }
+        #expect(order.names.withLock { $0 } == ["pay", "poll 1", "poll 2"])
+    }
 }
