@@ -88,7 +88,8 @@ public struct CrowdRun: Sendable {
             var outcomes: [String: Int] = [:]
             for result in results { outcomes[result.exit.rawValue, default: 0] += 1 }
             let entries = results.compactMap { result -> Fairness.Entry? in
-                let waitedToEnd = [ShopperExit.soldOutInQueue, .ended].contains(result.exit)
+                // Still waiting when the run was cut off counts as waiting to the end.
+                let waitedToEnd = result.joined && [ShopperExit.soldOutInQueue, .ended, .cutOff].contains(result.exit)
                 guard result.admitted != nil || waitedToEnd else { return nil }
                 return Fairness.Entry(arrival: max(result.arrival, 0), admitted: result.admitted, lag: result.admissionLag)
             }

@@ -11,8 +11,8 @@
 /// (from sending its last poll that still said waiting to seeing the admission): the
 /// server may have admitted it that much earlier. A pair counts as inverted only when the
 /// later arrival was admitted more than that interval (and at least `tolerance`) before
-/// the earlier one. A shopper who waited to the end
-/// (sold out or ended) and was never admitted counts as admitted at infinity, so a later
+/// the earlier one. A shopper who waited to the end (sold out, ended, or the run cut off)
+/// and was never admitted counts as admitted at infinity, so a later
 /// arrival admitted in their place is an inversion. Shoppers who gave up are left out.
 public struct Fairness: Sendable, Equatable, Codable {
     public var pairs: Int

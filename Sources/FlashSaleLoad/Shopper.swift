@@ -23,6 +23,7 @@ public enum ShopperExit: String, Sendable, Codable, CaseIterable {
 struct ShopperResult: Sendable {
     /// When its first join went out (the planned arrival until then).
     var arrival: Double
+    var joined = false
     var admitted: Double?
     /// The poll interval it observed before seeing its admission (see `Fairness`).
     var admissionLag = 0.0
@@ -95,6 +96,7 @@ struct Shopper: Sendable {
             try Task.checkCancellation()
             if firstJoin {
                 result.arrival = (sentAt - context.opening).seconds
+                result.joined = true
                 firstJoin = false
             }
             let decision: QueueDecision
