@@ -38,7 +38,8 @@ public struct CrowdRun: Sendable {
             let sale: ShopWire.Sale
             if let id = config.saleID { sale = try await admin.sale(id) } else { sale = try await admin.create(config) }
             guard let opensAt = Timestamp.parse(sale.startsAt) else { throw SetupError(description: "bad starts_at \(sale.startsAt)") }
-            let opening = ContinuousClock.now + .seconds(opensAt.timeIntervalSinceNow)
+            // A sale that is already open is played from now: the crowd arrives as if it opened now.
+            let opening = ContinuousClock.now + .seconds(max(opensAt.timeIntervalSinceNow, 0))
             let started = ContinuousClock.now
 
             var generator = SplitMix64(seed: config.seed)

@@ -60,6 +60,7 @@ struct Crowd: AsyncParsableCommand {
         if let json {
             try CrowdReport.encoder().encode(report).write(to: URL(fileURLWithPath: json))
         }
-        if !report.passed { throw ExitCode(1) }
+        // 2, not 1: a failed check must not read like a run that could not start (1).
+        if !report.passed { throw ExitCode(2) }
     }
 }
