@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // Domain types and pure algorithms: no I/O, no framework.
@@ -78,6 +79,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The crowd simulator: virtual shoppers playing a whole sale over HTTP, and its report.
+        .target(
+            name: "FlashSaleLoad",
+            dependencies: [
+                "FlashSaleCore",
+                "FlashSaleBench",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Thin executable: parses the command line and hands over to the libraries.
         .executableTarget(
             name: "flashsale",
@@ -86,10 +98,12 @@ let package = Package(
                 "FlashSaleStore",
                 "FlashSaleBench",
                 "FlashSalePayments",
+                "FlashSaleLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
+        .testTarget(name: "FlashSaleLoadTests", dependencies: ["FlashSaleLoad"]),
         .testTarget(
             name: "FlashSaleStoreTests",
             dependencies: ["FlashSaleCore", "FlashSaleStore"]
@@ -102,6 +116,7 @@ let package = Package(
                 "FlashSaleServer",
                 "FlashSalePayments",
                 "FlashSaleBench",
+                "FlashSaleLoad",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

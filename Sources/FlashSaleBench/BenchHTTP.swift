@@ -3,18 +3,18 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// One request of a benchmark's crowd, and its answer.
-enum BenchHTTP {
-    struct Reply {
-        var status: Int
-        var body: ByteBuffer
-        var text: String { String(buffer: body) }
-        var json: [String: Any]? {
+/// One request of a benchmark's crowd (or of `flashsale crowd`), and its answer.
+public enum BenchHTTP {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: ByteBuffer
+        public var text: String { String(buffer: body) }
+        public var json: [String: Any]? {
             (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
         }
     }
 
-    static func send(
+    public static func send(
         _ client: HTTPClient, _ baseURL: String, _ method: String, _ path: String, body: String?, headers: [(String, String)]
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)

@@ -42,7 +42,7 @@ public final class Locked<Value: Sendable>: Sendable {
 
 /// Runs `body` with an HTTP client of `connections` keep-alive connections, and shuts the
 /// client down whatever happens.
-func withBenchClient<T: Sendable>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
+public func withBenchClient<T: Sendable>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
     var configuration = HTTPClient.Configuration()
     configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
     configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))

@@ -40,6 +40,12 @@ public struct CardDetails: Sendable, Decodable, Equatable {
         return String(Hex.encode(Data(mac)).prefix(32))
     }
 
+    /// `digits` followed by its Luhn check digit: card numbers for simulations and tests.
+    public static func withCheckDigit(_ digits: String) -> String {
+        for check in 0...9 where luhn(digits + String(check)) { return digits + String(check) }
+        return digits
+    }
+
     static func luhn(_ digits: String) -> Bool {
         var sum = 0
         for (index, char) in digits.reversed().enumerated() {

@@ -1,6 +1,6 @@
 /// SplitMix64 (Steele, Lea and Flood): a tiny, fast generator that gives the same sequence
 /// for a seed on every platform, which `SystemRandomNumberGenerator` cannot. For anything
-/// that must replay: seeded fault injection, property tests.
+/// that must replay: seeded fault injection, property tests, crowd runs given a `--seed`.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

@@ -182,7 +182,8 @@ import Testing
     ) async throws {
         let (sqlite, folder) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let database = kind == "postgres" ? ProcessInfo.processInfo.environment["FLASHSALE_TEST_POSTGRES_URL"]! : sqlite
+        let database = kind == "postgres" ? try ScratchPostgres.create() : sqlite
+        defer { if kind == "postgres" { ScratchPostgres.drop(database) } }
         let provider = try await ServerProcess.startPSP(
             ledger: folder.appendingPathComponent("psp-ledger.jsonl").path, extraArguments: providerFaults)
         defer { provider.stop() }
@@ -203,15 +204,6 @@ import Testing
 
     /// A Luhn-valid 16-digit number, distinct per shopper.
     static func cardNumber(_ shopper: Int) -> String {
-        let body = "4" + String(format: "%014d", 100_000 + shopper)
-        let sum = body.reversed().enumerated().reduce(0) { sum, pair in
-            var digit = pair.element.wholeNumberValue!
-            if pair.offset % 2 == 0 {
-                digit *= 2
-                if digit > 9 { digit -= 9 }
-            }
-            return sum + digit
-        }
-        return body + String((10 - sum % 10) % 10)
+        CardDetails.withCheckDigit("4" + String(format: "%014d", 100_000 + shopper))
     }
 }

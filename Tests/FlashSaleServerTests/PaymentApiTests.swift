@@ -108,9 +108,11 @@ import Testing
     }
 
     @Test func aChargeThatLandsAfterExpiryIsRefunded() async throws {
-        let provider = try SimulatedProvider(faults: Faults(latencyMs: 1_500))
+        // The charge lands a second after the reservation expires (with room for a loaded
+        // machine between the reservation and the payment).
+        let provider = try SimulatedProvider(faults: Faults(latencyMs: 4_000))
         try await withApp(provider: provider) { client, _ in
-            let sale = try await client.createSale(["reservation_ttl_seconds": 1])
+            let sale = try await client.createSale(["reservation_ttl_seconds": 3])
             let reservation = try await client.reservation(in: sale, email: "late@example.com")
             let late = try await client.pay(reservation, card: Self.good)
             #expect(late.status == .gone && late.error == "reservation_expired", "\(late.text)")

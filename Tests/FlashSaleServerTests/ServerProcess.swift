@@ -132,3 +132,32 @@ func temporaryDatabase() throws -> (url: String, folder: URL) {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return ("sqlite:\(folder.appendingPathComponent("shop.sqlite").path)", folder)
 }
+
+/// A database of its own on the test cluster (`FLASHSALE_TEST_POSTGRES_URL`), for a spawned
+/// shop whose background workers (outbox, reconciler, expiry) must not act on rows other
+/// tests are looking at. Made and dropped with `psql`.
+enum ScratchPostgres {
+    static func create() throws -> String {
+        guard let shared = ProcessInfo.processInfo.environment["FLASHSALE_TEST_POSTGRES_URL"],
+            let slash = shared.lastIndex(of: "/")
+        else { throw ProcessError("FLASHSALE_TEST_POSTGRES_URL is not set") }
+        let name = "flashsale_scratch_\(UUID().uuidString.prefix(8).lowercased())"
+        try psql(shared, "CREATE DATABASE \(name)")
+        return String(shared[..<slash]) + "/" + name
+    }
+
+    static func drop(_ url: String) {
+        guard let slash = url.lastIndex(of: "/"), let shared = ProcessInfo.processInfo.environment["FLASHSALE_TEST_POSTGRES_URL"]
+        else { return }
+        try? psql(shared, "DROP DATABASE IF EXISTS \(url[url.index(after: slash)...]) WITH (FORCE)")
+    }
+
+    private static func psql(_ url: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", sql]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ProcessError("psql failed: \(sql)") }
+    }
+}

@@ -1,0 +1,46 @@
+import AsyncHTTPClient
+import FlashSaleBench
+import FlashSaleCore
+import Foundation
+
+/// The crowd's one way to the server: a shared HTTP client whose in-flight requests are
+/// capped, each request timed and counted per endpoint. Latency is measured from when a
+/// request gets its permit, so it is the server's (and the network's) time, not the
+/// crowd's own queueing.
+struct CrowdClient: Sendable {
+    let http: HTTPClient
+    let baseURL: String
+    let limiter: AsyncLimiter
+    let metrics: CrowdMetrics
+
+    /// The answer, or nil when none came (counted as a transport error).
+    func send(
+        _ endpoint: Endpoint, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []
+    ) async -> BenchHTTP.Reply? {
+        await timedSend(endpoint, method, path, body: body, headers: headers).reply
+    }
+
+    /// The answer, and when the request went out (after waiting for a permit): the
+    /// earliest instant the server can have acted on it.
+    func timedSend(
+        _ endpoint: Endpoint, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []
+    ) async -> (reply: BenchHTTP.Reply?, sentAt: ContinuousClock.Instant) {
+        await limiter.withPermit(urgent: endpoint.isCheckout) {
+            let start = ContinuousClock.now
+            do {
+                let reply = try await BenchHTTP.send(http, baseURL, method, path, body: body, headers: headers)
+                let micros = UInt64(max((ContinuousClock.now - start).seconds, 0) * 1_000_000)
+                metrics.record(endpoint, status: reply.status, microseconds: micros)
+                return (reply, start)
+            } catch {
+                // Requests cut short because the run's time is up are not the server's fault.
+                if !Task.isCancelled { metrics.recordTransportError(endpoint) }
+                return (nil, start)
+            }
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ reply: BenchHTTP.Reply) -> T? {
+        try? JSONDecoder().decode(type, from: Data(reply.body.readableBytesView))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+extension CrowdReport {
+    /// The report as printed at the end of `flashsale crowd`.
+    public var text: String {
+        var lines: [String] = []
+        lines.append("sale \(saleID): \(quantity) units, \(shoppers) shoppers, \(format(durationSeconds, 1)) s")
+        lines.append("outcomes: " + outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        lines.append("")
+        lines.append(pad("endpoint", 9) + pad("requests", 10, right: true) + pad("p50 ms", 9, right: true)
+            + pad("p90 ms", 9, right: true) + pad("p99 ms", 9, right: true) + pad("max ms", 9, right: true) + "  statuses")
+        for e in endpoints {
+            let statuses = e.statuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }
+                + (e.transportErrors > 0 ? ["no answer×\(e.transportErrors)"] : [])
+            lines.append(
+                pad(e.endpoint, 9) + pad("\(e.requests)", 10, right: true) + pad(format(e.p50Ms, 1), 9, right: true)
+                    + pad(format(e.p90Ms, 1), 9, right: true) + pad(format(e.p99Ms, 1), 9, right: true)
+                    + pad(format(e.maxMs, 1), 9, right: true) + "  " + statuses.joined(separator: " "))
+        }
+        lines.append("requests/s \(format(requestsPerSecond, 0)); 429s \(tooManyRequests); 5xx \(serverErrors); errors \(errors)")
+        lines.append("admissions/s: " + (admissionsPerSecond.isEmpty ? "none" : admissionsPerSecond.map(String.init).joined(separator: " ")))
+        lines.append(
+            "fairness: \(format(fairness.inOrderShare * 100, 2)) % of \(fairness.pairs) arrival-ordered pairs admitted in order "
+                + "(arrivals more than \(format(fairness.arrivalResolutionSeconds, 1)) s apart; "
+                + "\(fairness.inverted) inverted by more than the earlier one's poll interval, at least "
+                + "\(format(fairness.toleranceSeconds, 2)) s)")
+        if let stats {
+            lines.append(
+                "server stats: available \(stats.available), reserved \(stats.reserved), sold \(stats.sold)"
+                    + (stats.orders.map { ", orders \($0)" } ?? "") + "; paid orders seen by the crowd \(paidOrdersSeen)")
+        }
+        lines.append("")
+        for check in checks {
+            let verdict = check.passed.map { $0 ? "PASS" : "FAIL" } ?? "SKIP"
+            lines.append("\(verdict) \(check.name): \(check.detail)")
+        }
+        lines.append(passed ? "all correctness checks passed" : "CORRECTNESS CHECK FAILED")
+        return lines.joined(separator: "\n")
+    }
+
+    private func format(_ value: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", value) }
+
+    private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(width - text.count, 0))
+        return right ? fill + text : text + fill
+    }
+}
+
+extension LiveSnapshot {
+    /// The progress line: elapsed time, where the shoppers are, request rate, errors.
+    public func line(elapsed: Double, requestsPerSecond: Double) -> String {
+        String(
+            format: "%6.1f s  waiting %6d  admitted %6d  reserved %6d  paid %6d  %7.0f req/s  errors %d",
+            elapsed, waiting, admitted, reserved, paid, requestsPerSecond, errors)
+    }
+}

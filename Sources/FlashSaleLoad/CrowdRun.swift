@@ -1,0 +1,106 @@
+import AsyncHTTPClient
+import FlashSaleBench
+import FlashSaleCore
+import Foundation
+
+/// Plays a whole sale against a running server: sets up (or looks up) the sale, lets the
+/// crowd arrive along its curve, then reads the server's stats back once held units have
+/// had time to expire, reconciles the provider's ledger, and builds the report.
+public struct CrowdRun: Sendable {
+    public let config: CrowdConfig
+
+    public init(_ config: CrowdConfig) { self.config = config }
+
+    /// Arrivals closer than this are not ordered: the contract orders shoppers "within the
+    /// resolution of one poll interval", and 1 s is the poll interval of a patient client.
+    static let arrivalResolution = 1.0
+    /// The least observation lag granted to any admission: the shortest poll interval the
+    /// contract allows (250 ms), which also covers the clocks' and the network's jitter.
+    static let admissionTolerance = 0.25
+
+    private enum Finished: Sendable {
+        case shopper(ShopperResult)
+        case deadline
+        case liveView
+    }
+
+    public struct SetupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// - Parameter progress: called about once a second with the elapsed seconds, the
+    ///   counters and the request rate of the last second (for the live view).
+    public func run(progress: (@Sendable (Double, LiveSnapshot, Double) -> Void)? = nil) async throws -> CrowdReport {
+        try await withBenchClient(connections: config.connections) { http in
+            let metrics = CrowdMetrics()
+            let client = CrowdClient(http: http, baseURL: config.baseURL, limiter: AsyncLimiter(limit: config.connections), metrics: metrics)
+            let admin = SaleAdmin(client: client, token: config.adminToken)
+            let sale: ShopWire.Sale
+            if let id = config.saleID { sale = try await admin.sale(id) } else { sale = try await admin.create(config) }
+            guard let opensAt = Timestamp.parse(sale.startsAt) else { throw SetupError(description: "bad starts_at \(sale.startsAt)") }
+            // A sale that is already open is played from now: the crowd arrives as if it opened now.
+            let opening = ContinuousClock.now + .seconds(max(opensAt.timeIntervalSinceNow, 0))
+            let started = ContinuousClock.now
+
+            var generator = SplitMix64(seed: config.seed)
+            let arrivals = config.curve.offsets(count: config.shoppers, using: &generator)
+            let plans = arrivals.map { _ in ShopperPlan.draw(config.profile, using: &generator) }
+            let context = ShopperContext(
+                client: client, saleID: sale.id, runTag: String(UUID().uuidString.prefix(8)).lowercased(), opening: opening,
+                aggressivePollMs: config.profile.aggressivePollMs)
+
+            let deadline = opening + .seconds(config.maxSeconds)
+            let results = await withTaskGroup(of: Finished.self) { group in
+                group.addTask {
+                    await LiveView.tick(metrics: metrics, since: started, progress: progress)
+                    return .liveView
+                }
+                group.addTask {
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    return .deadline
+                }
+                for index in arrivals.indices {
+                    let shopper = Shopper(index: index, arrival: arrivals[index], plan: plans[index], context: context)
+                    group.addTask { .shopper(await shopper.visit()) }
+                }
+                var results: [ShopperResult] = []
+                results.reserveCapacity(arrivals.count)
+                while let finished = await group.next() {
+                    switch finished {
+                    case .shopper(let result):
+                        results.append(result)
+                        if results.count == arrivals.count { group.cancelAll() }
+                    case .deadline:
+                        // Time is up: everyone still in the shop stops (and counts as cut off).
+                        group.cancelAll()
+                    case .liveView:
+                        break
+                    }
+                }
+                return results
+            }
+            let crowdSeconds = (ContinuousClock.now - started).seconds
+
+            let ttl = sale.reservationTTLSeconds ?? config.reservationTTLSeconds
+            let (stats, settled) = await admin.settledStats(sale.id, within: Double(ttl) + config.settleGraceSeconds)
+            var ledger: LedgerSummary?
+            if let psp = config.pspURL { ledger = try await admin.ledger(psp) }
+            let paidOrders = Set(results.compactMap(\.paidOrder)).count
+            var outcomes: [String: Int] = [:]
+            for result in results { outcomes[result.exit.rawValue, default: 0] += 1 }
+            let entries = results.compactMap { result -> Fairness.Entry? in
+                // Still waiting when the run was cut off counts as waiting to the end.
+                let waitedToEnd = result.joined && [ShopperExit.soldOutInQueue, .ended, .cutOff].contains(result.exit)
+                guard result.admitted != nil || waitedToEnd else { return nil }
+                return Fairness.Entry(arrival: max(result.arrival, 0), admitted: result.admitted, lag: result.admissionLag)
+            }
+            return CrowdReport(
+                saleID: sale.id, quantity: sale.quantity, shoppers: config.shoppers, durationSeconds: crowdSeconds,
+                outcomes: outcomes, endpoints: metrics.summaries(), admissionTimes: results.compactMap(\.admitted),
+                fairness: Fairness.measure(entries, tolerance: Self.admissionTolerance, arrivalResolution: Self.arrivalResolution), paidOrdersSeen: paidOrders,
+                errors: metrics.errors.load(ordering: .relaxed), stats: stats, ledger: ledger,
+                checks: CorrectnessChecks.evaluate(
+                    quantity: sale.quantity, stats: stats, paidSeen: paidOrders, settled: settled, ledger: ledger))
+        }
+    }
+}

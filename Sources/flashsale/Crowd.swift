@@ -1,0 +1,66 @@
+import ArgumentParser
+import FlashSaleLoad
+import Foundation
+
+/// `flashsale crowd`: plays a whole sale against a running server with virtual shoppers
+/// and reports latencies, fairness and the correctness checks (docs/CROWD.md).
+struct Crowd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a whole sale against a running server with a crowd of virtual shoppers, then report.")
+
+    @Option(help: "Base URL of the running server.") var url = "http://127.0.0.1:8080"
+    @Option(help: "Admin token of that server.") var adminToken: String
+    @Option(help: "Virtual shoppers.") var shoppers = 5_000
+    @Option(help: "Play this existing sale instead of creating one.") var sale: String?
+    @Option(help: "Units of the created sale.") var quantity = 200
+    @Option(help: "Admission rate per second of the created sale.") var rate = 50
+    @Option(help: "Seconds from now until the created sale opens.") var startsIn = 5.0
+    @Option(help: "reservation_ttl_seconds of the created sale (short, so the undersell check need not wait long).")
+    var reservationTtl = 30
+    @Option(help: "Concurrent requests in flight at most (and HTTP connections).") var connections = 128
+    @Option(help: "Share of shoppers arriving in the spike at the opening.") var spikeShare = 0.7
+    @Option(help: "Length of the spike, seconds.") var spikeSeconds = 2.0
+    @Option(help: "Length of the tail after the spike, seconds.") var tailSeconds = 20.0
+    @Option(help: "Seconds before the opening from which spike shoppers may already arrive.") var earlySeconds = 0.0
+    @Option(help: "Share of shoppers who give up waiting (after 5–60 s).") var abandonQueue = 0.1
+    @Option(help: "Share of admitted shoppers who never reserve.") var abandonAdmitted = 0.05
+    @Option(help: "Share of shoppers holding a reservation who pay (0 turns payment off).") var payShare = 0.9
+    @Option(help: "Of those who do not pay, the share who cancel rather than let the hold expire.") var cancelShare = 0.5
+    @Option(help: "Share of payers whose first card is declined (they retry with another card).") var declinedShare = 0.08
+    @Option(help: "Share of payers whose card lacks funds (they give up).") var insufficientShare = 0.02
+    @Option(help: "Share of clients that ignore poll_after_ms.") var aggressiveShare = 0.05
+    @Option(help: "Poll interval of those aggressive clients, milliseconds.") var aggressivePollMs = 100
+    @Option(help: "Longest think time between checkout steps, seconds.") var thinkSeconds = 1.0
+    @Option(help: "Seed of every random draw (arrivals, choices, cards).") var seed: UInt64 = 1
+    @Option(help: "Base URL of the payment provider; its ledger is reconciled (double-charge check).") var psp: String?
+    @Option(help: "Stop the crowd this many seconds after the opening.") var maxSeconds = 600.0
+    @Option(help: "Write the report as JSON to this file.") var json: String?
+
+    func run() async throws {
+        var config = CrowdConfig(baseURL: url, adminToken: adminToken, shoppers: shoppers)
+        config.saleID = sale
+        config.quantity = quantity
+        config.ratePerSecond = rate
+        config.startsInSeconds = startsIn
+        config.reservationTTLSeconds = reservationTtl
+        config.connections = connections
+        config.curve = ArrivalCurve(spikeShare: spikeShare, spikeSeconds: spikeSeconds, tailSeconds: tailSeconds, earlySeconds: earlySeconds)
+        config.profile = CrowdProfile(
+            abandonQueue: abandonQueue, abandonAdmitted: abandonAdmitted, payShare: payShare, cancelShare: cancelShare,
+            declinedShare: declinedShare, insufficientShare: insufficientShare, aggressiveShare: aggressiveShare,
+            aggressivePollMs: aggressivePollMs, thinkSeconds: 0...max(thinkSeconds, 0))
+        config.seed = seed
+        config.pspURL = psp
+        config.maxSeconds = maxSeconds
+
+        let live = LiveView.terminal()
+        let report = try await CrowdRun(config).run(progress: live)
+        if live != nil { print("") }
+        print(report.text)
+        if let json {
+            try CrowdReport.encoder().encode(report).write(to: URL(fileURLWithPath: json))
+        }
+        // 2, not 1: a failed check must not read like a run that could not start (1).
+        if !report.passed { throw ExitCode(2) }
+    }
+}
