@@ -1,0 +1,137 @@
+import FlashSaleBench
+import FlashSaleCore
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The waiting room's promises checked against a spawned server over real HTTP, with the
+/// same definitions as the deterministic simulation (WaitingRoomSimulationTests): a crowd
+/// with bursty arrivals that polls as told and partly abandons; the admitted buy at once,
+/// so the sale sells out.
+@Suite(.serialized) struct WaitingRoomHTTPTests {
+    struct Shopper: Sendable {
+        var arrival: Date?
+        var admittedAt: Date?
+        var lastPollInterval = 0.25
+        var pollsAfterSoldOut: [(at: Date, status: String)] = []
+    }
+
+    @Test(.timeLimit(.minutes(2))) func aCrowdIsAdmittedInOrderAtTheRateAndToldWhenItIsOver() async throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try await ServerProcess.start(database: database)
+        defer { server.stop() }
+        // Enough units that admissions run well past one 5 s window at the rate.
+        let (quantity, rate, crowd) = (150, 20, 400)
+        let created = try await server.send(
+            .POST, "/api/v1/admin/sales", headers: server.admin,
+            json: saleJSON(["quantity": quantity, "admission_rate_per_second": rate, "starts_at": Timestamp.format(Date())]))
+        let sale = try #require(created.json["id"] as? String)
+        let signer = PassSigner(secret: "s3cret")
+        let shoppers = Locked([Shopper](repeating: Shopper(), count: crowd))
+        let statuses = Locked([String: Int]())
+        let soldOutAt = Locked<Date?>(nil)
+        var generator = SplitMix64(seed: 11)
+        // A burst: 70% within the first second, the rest over the next four.
+        let arrivals = (0..<crowd).map { _ in
+            Double.random(in: 0..<1, using: &generator) < 0.7 ? Double.random(in: 0..<1, using: &generator)
+                : Double.random(in: 1..<5, using: &generator)
+        }
+        let abandons = (0..<crowd).map { _ in Double.random(in: 0..<1, using: &generator) < 0.25 }
+        let patience = (0..<crowd).map { _ in Double.random(in: 1..<8, using: &generator) }
+        let start = Date()
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // When the last unit is sold: from then on, every poll a second later must say so.
+                while soldOutAt.withLock({ $0 }) == nil {
+                    let stats = try await server.send(.GET, "/api/v1/admin/sales/\(sale)/stats", headers: server.admin).json
+                    if stats["sold"] as? Int == quantity { soldOutAt.withLock { $0 = Date() } }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            for index in 0..<crowd {
+                group.addTask {
+                    try await Task.sleep(for: .seconds(arrivals[index]))
+                    var pass = ""
+                    var method = HTTPMethod.POST  // join once, then poll
+                    while true {
+                        if abandons[index] && Date().timeIntervalSince(start) > arrivals[index] + patience[index] { return }
+                        let reply = try await server.send(
+                            method, "/api/v1/sales/\(sale)/queue", headers: pass.isEmpty ? [] : [("X-Queue-Pass", pass)])
+                        let received = Date()
+                        method = .GET
+                        statuses.withLock { $0["\(reply.status)", default: 0] += 1 }
+                        guard reply.status == 200, let token = reply.json["pass"] as? String else { return }
+                        pass = token
+                        let status = reply.json["status"] as? String ?? ""
+                        if let soldOut = soldOutAt.withLock({ $0 }), received > soldOut.addingTimeInterval(1) {
+                            shoppers.withLock { $0[index].pollsAfterSoldOut.append((received, status)) }
+                        }
+                        let decoded = signer.verify(token)
+                        shoppers.withLock { $0[index].arrival = decoded?.firstArrival }
+                        switch status {
+                        case "admitted":
+                            shoppers.withLock { $0[index].admittedAt = decoded?.admittedAt }
+                            try await buy(server: server, sale: sale, pass: token, shopper: index)
+                            return
+                        case "sold_out", "ended":
+                            return
+                        default:
+                            let wait = reply.json["poll_after_ms"] as? Int ?? 1_000
+                            #expect((250...5_000).contains(wait))
+                            shoppers.withLock { $0[index].lastPollInterval = Double(wait) / 1000 }
+                            try await Task.sleep(for: .milliseconds(wait))
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+
+        let everyone = shoppers.withLock { $0 }
+        #expect(statuses.withLock { $0 }.keys.allSatisfy { $0 == "200" }, "never a 429: \(statuses.withLock { $0 })")
+        // First come, first served, as the simulation defines it.
+        let admitted = everyone.filter { $0.admittedAt != nil && $0.arrival != nil }.sorted { $0.arrival! < $1.arrival! }
+        var (pairs, inverted) = (0, 0)
+        for i in admitted.indices {
+            for j in admitted.indices where j > i {
+                pairs += 1
+                if admitted[j].admittedAt! < admitted[i].admittedAt!.addingTimeInterval(-max(admitted[i].lastPollInterval, 0.25)) {
+                    inverted += 1
+                }
+            }
+        }
+        #expect(admitted.count >= quantity, "everyone who bought was admitted first")
+        #expect(pairs > 10_000)
+        #expect(Double(pairs - inverted) >= 0.95 * Double(pairs), "\(inverted) of \(pairs) pairs inverted")
+        // The rate, over any 5 s: at most 20% above it.
+        let times = admitted.map { $0.admittedAt!.timeIntervalSince1970 }.sorted()
+        var (low, busiest) = (0, 0)
+        for high in times.indices {
+            while times[high] - times[low] > 5 { low += 1 }
+            busiest = max(busiest, high - low + 1)
+        }
+        #expect(busiest <= rate * 6, "\(busiest) admissions in one 5 s window at \(rate)/s")
+        #expect(busiest >= rate * 3, "the crowd kept the rate busy: \(busiest)")
+        print("waiting room over HTTP: \(admitted.count) admitted, \(inverted) of \(pairs) pairs inverted, busiest 5 s: \(busiest)")
+        // Everyone still polling more than a second after the sell-out was told.
+        #expect(soldOutAt.withLock { $0 } != nil)
+        let told = everyone.flatMap(\.pollsAfterSoldOut)
+        let late = told.filter { $0.status != "sold_out" }
+        print("polls more than 1 s after the sell-out: \(told.count), not told: \(late.count)")
+        #expect(late.isEmpty, "\(late.count) polls after the sell-out were not told")
+    }
+
+    /// Reserves and pays at once (the in-process provider charges the test card).
+    private func buy(server: ServerProcess, sale: String, pass: String, shopper: Int) async throws {
+        let reserved = try await server.send(
+            .POST, "/api/v1/sales/\(sale)/reservations", headers: [("X-Queue-Pass", pass), ("Idempotency-Key", "r\(shopper)")],
+            json: #"{"email": "fair\#(shopper)@example.com", "quantity": 1}"#)
+        guard reserved.status == 201, let reservation = reserved.json["reservation_id"] as? String else { return }
+        let paid = try await server.send(
+            .POST, "/api/v1/reservations/\(reservation)/payment", headers: [("Idempotency-Key", "p\(shopper)")],
+            json: CheckoutProcessTests.paymentJSON(shopper: shopper))
+        #expect(paid.status == 201, "\(paid.text)")
+    }
+}
