@@ -11,6 +11,8 @@ final class AsyncLimiter: Sendable {
 
         mutating func append(_ waiter: CheckedContinuation<Void, Never>) { items.append(waiter) }
 
+        var count: Int { items.count - head }
+
         mutating func popFirst() -> CheckedContinuation<Void, Never>? {
             guard head < items.count else { return nil }
             let waiter = items[head]
@@ -33,6 +35,9 @@ final class AsyncLimiter: Sendable {
     private let state: Mutex<State>
 
     init(limit: Int) { state = Mutex(State(available: max(limit, 1))) }
+
+    /// How many wait for a permit now.
+    var waiting: Int { state.withLock { $0.urgent.count + $0.normal.count } }
 
     func withPermit<T>(urgent: Bool = false, _ body: () async throws -> T) async rethrows -> T {
         await acquire(urgent: urgent)

@@ -99,16 +99,29 @@ struct ShopperLogicTests {
         }
         let limiter = AsyncLimiter(limit: 1)
         let order = Order()
+        let release = AsyncStream<Void>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await limiter.withPermit { try? await Task.sleep(for: .milliseconds(300)) } }
-            try await Task.sleep(for: .milliseconds(50))
-            for name in ["poll 1", "poll 2"] {
-                group.addTask { await limiter.withPermit { order.append(name) } }
-                try await Task.sleep(for: .milliseconds(50))
+            // One holder keeps the only permit until all three wait, queued in a known order.
+            group.addTask {
+                await limiter.withPermit {
+                    order.append("held")
+                    for await _ in release.stream { break }
+                }
             }
+            func enqueued(_ count: Int) async throws {
+                while limiter.waiting < count { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            while order.names.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+            group.addTask { await limiter.withPermit { order.append("poll 1") } }
+            try await enqueued(1)
+            group.addTask { await limiter.withPermit { order.append("poll 2") } }
+            try await enqueued(2)
             group.addTask { await limiter.withPermit(urgent: true) { order.append("pay") } }
+            try await enqueued(3)
+            release.continuation.yield()
+            release.continuation.finish()
             try await group.waitForAll()
         }
-        #expect(order.names.withLock { $0 } == ["pay", "poll 1", "poll 2"])
+        #expect(order.names.withLock { $0 } == ["held", "pay", "poll 1", "poll 2"])
     }
 }
