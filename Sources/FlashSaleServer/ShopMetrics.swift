@@ -2,77 +2,93 @@ import FlashSaleCore
 import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// The shop's Prometheus metrics, in a registry of its own (not the process-global
 /// MetricsSystem), so that every app built in one process, as tests do, counts apart.
 final class ShopMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
 
+    /// Handles already made, by metric and label values: the registry's own lookup
+    /// (descriptor checks, label strings, a lock) costs more than a request's routing, and
+    /// the join/poll path counts on every request.
+    private struct Key: Hashable {
+        let metric: String
+        let labels: [String]
+    }
+    private let counters = Mutex<[Key: Counter]>([:])
+    private let histograms = Mutex<[Key: DurationHistogram]>([:])
+
     private static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "flashsale", metricName: metric, unitName: unit, helpText: help)
     }
 
+    private func counter(_ metric: String, help: String, _ labels: [(String, String)]) -> Counter {
+        let key = Key(metric: metric, labels: labels.map(\.1))
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = registry.makeCounter(descriptor: Self.name(metric, unit: "total", help: help), labels: labels)
+        counters.withLock { $0[key] = counter }
+        return counter
+    }
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+    ]
+
     func request(endpoint: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.name("http_requests", unit: "total", help: "HTTP requests by endpoint, method and status."),
-            labels: [("endpoint", endpoint), ("method", method), ("status", String(status))]
+        counter(
+            "http_requests", help: "HTTP requests by endpoint, method and status.",
+            [("endpoint", endpoint), ("method", method), ("status", String(status))]
         ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.name("http_request_duration", unit: "seconds", help: "HTTP request latency by endpoint."),
-            labels: [("endpoint", endpoint)],
-            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-                      .seconds(1), .seconds(2.5)]
-        ).record(duration)
+        let key = Key(metric: "http_request_duration", labels: [endpoint])
+        let histogram =
+            histograms.withLock { $0[key] }
+            ?? {
+                let made = registry.makeDurationHistogram(
+                    descriptor: Self.name("http_request_duration", unit: "seconds", help: "HTTP request latency by endpoint."),
+                    labels: [("endpoint", endpoint)], buckets: Self.latencyBuckets)
+                histograms.withLock { $0[key] = made }
+                return made
+            }()
+        histogram.record(duration)
     }
 
     func queue(saleID: UUID, status: String) {
-        registry.makeCounter(
-            descriptor: Self.name("queue_answers", unit: "total", help: "Join and poll answers by sale and status."),
-            labels: [("sale", saleID.lowercased), ("status", status)]
-        ).increment()
+        counter("queue_answers", help: "Join and poll answers by sale and status.", [("sale", saleID.lowercased), ("status", status)])
+            .increment()
     }
 
     func queueJoined(saleID: UUID) {
-        registry.makeCounter(
-            descriptor: Self.name("queue_joins", unit: "total", help: "New passes issued by sale."),
-            labels: [("sale", saleID.lowercased)]
-        ).increment()
+        counter("queue_joins", help: "New passes issued by sale.", [("sale", saleID.lowercased)]).increment()
     }
 
     func queueAdmitted(saleID: UUID) {
-        registry.makeCounter(
-            descriptor: Self.name("queue_admissions", unit: "total", help: "Passes admitted by sale."),
-            labels: [("sale", saleID.lowercased)]
-        ).increment()
+        counter("queue_admissions", help: "Passes admitted by sale.", [("sale", saleID.lowercased)]).increment()
     }
 
     func reservation(saleID: UUID, outcome: String) {
-        registry.makeCounter(
-            descriptor: Self.name("reservation_attempts", unit: "total", help: "Reservation attempts by sale and outcome."),
-            labels: [("sale", saleID.lowercased), ("outcome", outcome)]
+        counter(
+            "reservation_attempts", help: "Reservation attempts by sale and outcome.",
+            [("sale", saleID.lowercased), ("outcome", outcome)]
         ).increment()
     }
 
     func payment(saleID: UUID, outcome: String) {
-        registry.makeCounter(
-            descriptor: Self.name("payments", unit: "total", help: "Payment attempts by sale and outcome (paid, declined, unknown, refunding, ...)."),
-            labels: [("sale", saleID.lowercased), ("outcome", outcome)]
+        counter(
+            "payments", help: "Payment attempts by sale and outcome (paid, declined, unknown, refunding, ...).",
+            [("sale", saleID.lowercased), ("outcome", outcome)]
         ).increment()
     }
 
     func outbox(kind: String, outcome: String) {
-        registry.makeCounter(
-            descriptor: Self.name("outbox_deliveries", unit: "total", help: "Outbox deliveries by kind and outcome."),
-            labels: [("kind", kind), ("outcome", outcome)]
-        ).increment()
+        counter("outbox_deliveries", help: "Outbox deliveries by kind and outcome.", [("kind", kind), ("outcome", outcome)])
+            .increment()
     }
 
     func unitsExpired(saleID: UUID, units: Int) {
-        registry.makeCounter(
-            descriptor: Self.name("units_expired", unit: "total", help: "Units returned by reservation expiry."),
-            labels: [("sale", saleID.lowercased)]
-        ).increment(by: Int64(units))
+        counter("units_expired", help: "Units returned by reservation expiry.", [("sale", saleID.lowercased)])
+            .increment(by: Int64(units))
     }
 
     func inventory(_ sale: Sale) {

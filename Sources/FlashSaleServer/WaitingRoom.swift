@@ -74,7 +74,7 @@ final class WaitingRoom: Sendable {
     /// The JSON body and headers of an answer: the pass in the body and in a cookie.
     func response(for answer: QueueAnswer, sale: Sale) throws -> Response {
         let token = signer.sign(answer.pass)
-        return try JSONResponse.encode(QueueView(answer: answer, token: token), headers: passHeaders(token: token, sale: sale))
+        return JSONResponse.make(status: .ok, body: QueueView(answer: answer, token: token).json, headers: passHeaders(token: token, sale: sale))
     }
 
     /// `Set-Cookie` for the pass, twice: the contract's `queue_pass`, and a copy named after
@@ -91,7 +91,7 @@ final class WaitingRoom: Sendable {
 
     /// `queue_pass_<sale id without dashes>`.
     static func saleCookie(_ saleID: UUID) -> String {
-        passCookie + "_" + saleID.lowercased.replacingOccurrences(of: "-", with: "")
+        passCookie + "_" + String(saleID.lowercased.filter { $0 != "-" })
     }
 
     /// Candidate tokens in the order they are trusted: header, the sale's cookie, `queue_pass`.
@@ -113,24 +113,20 @@ final class WaitingRoom: Sendable {
     }
 }
 
-/// The join/poll body of API.md.
-struct QueueView: Encodable {
+/// The join/poll body of API.md, written by hand: it is the hottest response of a sale
+/// (every waiting shopper, every few seconds), and every value in it is a number, an
+/// enum, an RFC 3339 instant or base64url, so nothing needs escaping.
+struct QueueView {
     let answer: QueueAnswer
     let token: String
 
-    enum CodingKeys: String, CodingKey {
-        case status, pass, position, etaSeconds = "eta_seconds", pollAfterMs = "poll_after_ms", available
-        case admittedUntil = "admitted_until"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(answer.status.rawValue, forKey: .status)
-        try c.encode(token, forKey: .pass)
-        try c.encode(answer.position, forKey: .position)
-        try c.encode(answer.etaSeconds, forKey: .etaSeconds)
-        try c.encode(answer.pollAfterMs, forKey: .pollAfterMs)
-        try c.encode(answer.available, forKey: .available)
-        try c.encode(answer.admittedUntil, forKey: .admittedUntil)
+    var json: Data {
+        func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        let until = answer.admittedUntil.map { "\"\(Timestamp.format($0))\"" } ?? "null"
+        let text =
+            #"{"admitted_until":\#(until),"available":\#(answer.available),"eta_seconds":\#(number(answer.etaSeconds)),"#
+            + #""pass":"\#(token)","poll_after_ms":\#(answer.pollAfterMs),"position":\#(number(answer.position)),"#
+            + #""status":"\#(answer.status.rawValue)"}"#
+        return Data(text.utf8)
     }
 }
