@@ -106,6 +106,7 @@ enum PageTemplates {
         (function () {
           var url = "/api/v1/sales/{{id}}/queue";
           var first = {{firstPosition}};
+          var shownEta = null, lastPosition = first;
           var byId = function (id) { return document.getElementById(id); };
           function wait(seconds) {
             if (seconds == null) return "a moment";
@@ -120,7 +121,12 @@ enum PageTemplates {
               byId("position").textContent = q.position;
               byId("progress").value = first > 0 ? Math.round(100 * (1 - q.position / first)) : 0;
             }
-            byId("eta").textContent = wait(q.eta_seconds);
+            // The wait shown does not wobble up with the admission rate: small rises are
+            // hidden, large ones (or a line that moved back) are real news.
+            if (q.eta_seconds != null && (shownEta == null || q.eta_seconds <= shownEta ||
+                q.eta_seconds > shownEta * 1.5 || q.position > lastPosition)) shownEta = q.eta_seconds;
+            if (q.position != null) lastPosition = q.position;
+            byId("eta").textContent = wait(shownEta);
           }
           function poll() {
             fetch(url, { credentials: "same-origin", cache: "no-store" })
