@@ -51,10 +51,16 @@ final class SaleCatalog: Sendable {
         return sale
     }
 
-    /// Reloads every sale from the store and re-renders the bodies.
+    /// How long after its end a sale stays in the cache. Older ones are read from the
+    /// store when asked for: re-rendering every sale ever held, four times a second, would
+    /// make an idle shop's CPU grow with its history.
+    static let retention: TimeInterval = 3_600
+
+    /// Reloads current sales (running, upcoming, or ended within `retention`) from the
+    /// store and re-renders their bodies; answers them.
     @discardableResult
     func refresh(now: Date = Date()) async throws -> [Sale] {
-        let sales = try await store.allSales()
+        let sales = try await store.allSales().filter { $0.endsAt > now.addingTimeInterval(-Self.retention) }
         let encoder = JSONCoding.encoder()
         var byID: [UUID: Entry] = [:]
         for sale in sales {

@@ -1,4 +1,5 @@
 import FlashSaleCore
+import FlashSaleStore
 import Foundation
 import HTTPTypes
 import Testing
@@ -18,6 +19,22 @@ import Testing
             let list = try await client.send(.get, "/api/v1/sales")
             #expect(list.status == .ok && list.headers[.eTag] != nil)
             #expect((list.json["sales"] as? [[String: Any]])?.contains { $0["id"] as? String == sale } == true)
+        }
+    }
+
+    @Test func longEndedSalesLeaveTheCacheButStillAnswer() async throws {
+        try await withApp { client, store in
+            let now = Date()
+            let old = try await client.createSale([
+                "starts_at": Timestamp.format(now.addingTimeInterval(-3 * 3600)),
+                "ends_at": Timestamp.format(now.addingTimeInterval(-2 * 3600)),
+            ])
+            let catalog = SaleCatalog(store: store, lottery: { Lottery(secret: "s", saleID: $0) })
+            let current = try await catalog.refresh()
+            #expect(!current.contains { $0.id.lowercased == old }, "not re-rendered four times a second")
+            let read = try await client.send(.get, "/api/v1/sales/\(old)")
+            #expect(read.status == .ok && read["status"] == "ended")
+            #expect(try await client.join(old)["status"] == "ended")
         }
     }
 
