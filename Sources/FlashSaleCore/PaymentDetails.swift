@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
 
-/// The card of a payment request. The number leaves the process only towards the
-/// provider; the shop stores a keyed fingerprint of it and nothing else.
-public struct CardDetails: Sendable, Decodable, Equatable {
+/// The card of a payment request, as the shopper typed it, and as it is sent to the
+/// provider (`FlashSalePayments.PaymentCard` is this type). The number leaves the process
+/// only towards the provider; the shop stores a keyed fingerprint of it and nothing else.
+public struct CardDetails: Sendable, Codable, Equatable {
     public var number: String
     public var expMonth: Int
     public var expYear: Int
@@ -20,17 +21,52 @@ public struct CardDetails: Sendable, Decodable, Equatable {
 
     /// Format checks the provider would refuse anyway, answered as a 422 before any call.
     public func validate(now: Date) throws(APIError) {
-        guard (12...19).contains(number.count), number.allSatisfy(\.isASCIIDigit), Self.luhn(number) else {
+        guard Self.isWellFormedNumber(number), Self.luhnValid(number) else {
             throw .validation("card.number must be a valid card number")
         }
         guard (1...12).contains(expMonth), (2000...2100).contains(expYear) else {
             throw .validation("card.exp_month must be 1-12 and card.exp_year a four-digit year")
         }
-        let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now)
-        guard (expYear, expMonth) >= (today.year ?? 0, today.month ?? 0) else { throw .validation("the card has expired") }
-        guard (3...4).contains(cvc.count), cvc.allSatisfy(\.isASCIIDigit) else {
-            throw .validation("card.cvc must be 3 or 4 digits")
+        guard !Self.isExpired(month: expMonth, year: expYear, now: now) else { throw .validation("the card has expired") }
+        guard Self.isValidCVC(cvc) else { throw .validation("card.cvc must be 3 or 4 digits") }
+    }
+
+    // MARK: Card rules, shared by the shop's validation and the provider simulator's
+
+    /// 12 to 19 ASCII digits, no spaces or dashes.
+    public static func isWellFormedNumber(_ number: String) -> Bool {
+        (12...19).contains(number.utf8.count) && number.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
+
+    /// The Luhn check digit test of ISO/IEC 7812 (digits only; anything else fails).
+    public static func luhnValid(_ number: String) -> Bool {
+        var sum = 0
+        for (index, byte) in number.utf8.reversed().enumerated() {
+            guard (0x30...0x39).contains(byte) else { return false }
+            var digit = Int(byte - 0x30)
+            if index % 2 == 1 {
+                digit *= 2
+                if digit > 9 { digit -= 9 }
+            }
+            sum += digit
         }
+        return !number.isEmpty && sum % 10 == 0
+    }
+
+    /// 3 or 4 ASCII digits.
+    public static func isValidCVC(_ cvc: String) -> Bool {
+        (3...4).contains(cvc.utf8.count) && cvc.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
+
+    /// A card is good through the last day of its expiry month (UTC); an impossible month
+    /// or year counts as expired.
+    public static func isExpired(month: Int, year: Int, now: Date) -> Bool {
+        guard (1...12).contains(month), (1000...9999).contains(year) else { return true }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let today = calendar.dateComponents([.year, .month], from: now)
+        guard let thisYear = today.year, let thisMonth = today.month else { return true }
+        return (year, month) < (thisYear, thisMonth)
     }
 
     /// HMAC-SHA256 of the number under the shop's secret: equal for the same card, useless
@@ -42,25 +78,12 @@ public struct CardDetails: Sendable, Decodable, Equatable {
 
     /// `digits` followed by its Luhn check digit: card numbers for simulations and tests.
     public static func withCheckDigit(_ digits: String) -> String {
-        for check in 0...9 where luhn(digits + String(check)) { return digits + String(check) }
+        for check in 0...9 where luhnValid(digits + String(check)) { return digits + String(check) }
         return digits
-    }
-
-    static func luhn(_ digits: String) -> Bool {
-        var sum = 0
-        for (index, char) in digits.reversed().enumerated() {
-            guard var digit = char.wholeNumberValue else { return false }
-            if index % 2 == 1 {
-                digit *= 2
-                if digit > 9 { digit -= 9 }
-            }
-            sum += digit
-        }
-        return sum % 10 == 0
     }
 }
 
-public struct ShippingAddress: Sendable, Decodable, Equatable {
+public struct ShippingAddress: Sendable, Codable, Equatable {
     public var name: String
     public var line1: String
     public var city: String
@@ -68,6 +91,14 @@ public struct ShippingAddress: Sendable, Decodable, Equatable {
     public var country: String
 
     enum CodingKeys: String, CodingKey { case name, line1, city, postalCode = "postal_code", country }
+
+    public init(name: String, line1: String, city: String, postalCode: String, country: String) {
+        self.name = name
+        self.line1 = line1
+        self.city = city
+        self.postalCode = postalCode
+        self.country = country
+    }
 
     public func validate() throws(APIError) {
         for (field, value) in [("name", name), ("line1", line1), ("city", city), ("postal_code", postalCode)] {
@@ -91,8 +122,4 @@ public struct PaymentBody: Sendable, Decodable, Equatable {
         try card.validate(now: now)
         try shipping.validate()
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }

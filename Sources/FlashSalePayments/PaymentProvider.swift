@@ -1,26 +1,9 @@
+import FlashSaleCore
 import Foundation
 
-/// A payment card as the shopper typed it. JSON: `number`, `exp_month`, `exp_year`, `cvc`.
-public struct PaymentCard: Codable, Sendable, Equatable {
-    public var number: String
-    public var expMonth: Int
-    /// Four digits (2030, not 30).
-    public var expYear: Int
-    public var cvc: String
-
-    public init(number: String, expMonth: Int, expYear: Int, cvc: String) {
-        self.number = number
-        self.expMonth = expMonth
-        self.expYear = expYear
-        self.cvc = cvc
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case number, cvc
-        case expMonth = "exp_month"
-        case expYear = "exp_year"
-    }
-}
+/// A payment card as the shopper typed it: the shop's own card type, so the card the
+/// shop validated is the card it sends. JSON: `number`, `exp_month`, `exp_year`, `cvc`.
+public typealias PaymentCard = CardDetails
 
 /// One charge to make. JSON: `amount_cents`, `currency`, `card`, `reference`.
 public struct ChargeRequest: Codable, Sendable, Equatable {

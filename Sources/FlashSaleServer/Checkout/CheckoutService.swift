@@ -69,7 +69,7 @@ final class CheckoutService: Sendable {
     private func charge(_ payment: PaymentRecord, card: CardDetails) async throws -> StoredResponse {
         let request = ChargeRequest(
             amountCents: payment.amountCents, currency: payment.currency,
-            card: PaymentCard(number: card.number, expMonth: card.expMonth, expYear: card.expYear, cvc: card.cvc),
+            card: card,
             reference: payment.id.lowercased)
         let result: ChargeResult
         do {

@@ -5,25 +5,12 @@ import Foundation
 /// turned into the JSON bodies of the API, so the page and API clients go through the
 /// same endpoints' logic (and the same idempotency records).
 struct CheckoutForm: Sendable {
-    struct Shipping: Sendable, Encodable {
-        var name, line1, city, postalCode, country: String
-        enum CodingKeys: String, CodingKey { case name, line1, city, postalCode = "postal_code", country }
-    }
-
-    struct Card: Sendable, Encodable {
-        var number: String
-        var expMonth: Int
-        var expYear: Int
-        var cvc: String
-        enum CodingKeys: String, CodingKey { case number, expMonth = "exp_month", expYear = "exp_year", cvc }
-    }
-
     var reservationKey: String
     var paymentKey: String
     var email: String
     var quantity: Int
-    var card: Card
-    var shipping: Shipping
+    var card: CardDetails
+    var shipping: ShippingAddress
 
     /// Reads the form; a missing or malformed field is a validation error naming it.
     init(body: Data) throws(APIError) {
@@ -40,11 +27,11 @@ struct CheckoutForm: Sendable {
         }
         email = text("email")
         quantity = try number("quantity", label: "quantity")
-        card = Card(
+        card = CardDetails(
             number: text("card_number").filter { !$0.isWhitespace && $0 != "-" },
             expMonth: try number("exp_month", label: "the card's expiry month"),
             expYear: try number("exp_year", label: "the card's expiry year"), cvc: text("cvc"))
-        shipping = Shipping(
+        shipping = ShippingAddress(
             name: text("ship_name"), line1: text("ship_line1"), city: text("ship_city"),
             postalCode: text("ship_postal_code"), country: text("ship_country").uppercased())
     }
@@ -58,7 +45,7 @@ struct CheckoutForm: Sendable {
 
     /// `{"card", "shipping"}` of the payment endpoint.
     var paymentBody: Data {
-        struct Body: Encodable { let card: Card, shipping: Shipping }
+        struct Body: Encodable { let card: CardDetails, shipping: ShippingAddress }
         return (try? JSONCoding.encoder().encode(Body(card: card, shipping: shipping))) ?? Data()
     }
 
