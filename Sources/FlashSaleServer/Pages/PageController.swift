@@ -43,7 +43,7 @@ struct PageController: Sendable {
         let headers = waitingRoom.passHeaders(token: waitingRoom.signer.sign(answer.pass), sale: sale)
         switch answer.status {
         case .admitted:
-            return render("checkout", PageViews.Checkout(sale: sale, answer: answer, now: now), headers: headers)
+            return render("checkout", PageViews.Checkout(sale: sale, admittedUntil: answer.admittedUntil, now: now), headers: headers)
         case .waiting, .notStarted:
             let first = request.uri.queryParameters.get("first", as: Int.self)
             return render("waiting", PageViews.Waiting(sale: sale, answer: answer, first: first, now: now), headers: headers)
@@ -67,32 +67,33 @@ struct PageController: Sendable {
             // Not (or no longer) admitted: back to the waiting page, which explains why.
             return Response(status: .seeOther, headers: [.location: "/sales/\(sale.id.lowercased)/checkout"])
         }
-        let answer = queue.poll(request, sale: sale)
+        // The pass already says until when it is admitted: no second poll of the waiting room.
+        let admittedUntil = pass.admittedUntil(ttlSeconds: sale.reservationTTLSeconds)
         let form: CheckoutForm
         do {
             form = try CheckoutForm(body: try await request.collectBody(limit: Self.formLimit))
         } catch {
-            return render("checkout", PageViews.Checkout(sale: sale, answer: answer, now: now, error: error.message), status: .unprocessableContent)
+            return render("checkout", PageViews.Checkout(sale: sale, admittedUntil: admittedUntil, now: now, error: error.message), status: .unprocessableContent)
         }
         let reserved: StoredResponse
         do {
             reserved = try await reservations.reserve(body: form.reservationBody, key: form.reservationKey, pass: pass, sale: sale, now: now)
         } catch let error as APIError {
-            return refused(StoredResponse(error), sale: sale, answer: answer, form: form, now: now)
+            return refused(StoredResponse(error), sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         guard reserved.status == 201, let reservation = Self.object(reserved.body),
             let reservationID = (reservation["reservation_id"] as? String).flatMap(UUID.init(uuidString:))
         else {
-            return refused(reserved, sale: sale, answer: answer, form: form, now: now)
+            return refused(reserved, sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         let paid: StoredResponse
         do {
             paid = try await checkout.pay(reservationID: reservationID, key: form.paymentKey, body: form.paymentBody)
         } catch let error as APIError {
-            return refused(StoredResponse(error), sale: sale, answer: answer, form: form, now: now)
+            return refused(StoredResponse(error), sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         guard paid.status == 201 || paid.status == 202, let order = Self.object(paid.body) else {
-            return refused(paid, sale: sale, answer: answer, form: form, now: now)
+            return refused(paid, sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         let orderID = order["order_id"] as? String
         if paid.status == 202 {
@@ -108,7 +109,7 @@ struct PageController: Sendable {
     }
 
     /// The form again with the API's reason, or a final page when retrying cannot help.
-    private func refused(_ stored: StoredResponse, sale: Sale, answer: QueueAnswer, form: CheckoutForm, now: Date) -> Response {
+    private func refused(_ stored: StoredResponse, sale: Sale, admittedUntil: Date?, form: CheckoutForm, now: Date) -> Response {
         let body = Self.object(stored.body)
         let code = body?["error"] as? String ?? "error"
         let message = body?["message"] as? String ?? "Something went wrong; please try again."
@@ -117,7 +118,7 @@ struct PageController: Sendable {
         case "sold_out", "sale_ended", "reservation_expired", "already_paid":
             return render("message", PageViews.Message(status: code, headline: Self.headlines[code] ?? "Sorry", detail: message), status: status)
         default:
-            return render("checkout", PageViews.Checkout(sale: sale, answer: answer, now: now, form: form, error: message), status: status)
+            return render("checkout", PageViews.Checkout(sale: sale, admittedUntil: admittedUntil, now: now, form: form, error: message), status: status)
         }
     }
 

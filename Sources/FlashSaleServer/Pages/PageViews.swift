@@ -114,12 +114,12 @@ enum PageViews {
         let error: String?
         let email, shipName, shipLine1, shipCity, shipPostalCode, shipCountry: String
 
-        init(sale: Sale, answer: QueueAnswer, now: Date, form: CheckoutForm? = nil, error: String? = nil) {
+        init(sale: Sale, admittedUntil deadline: Date?, now: Date, form: CheckoutForm? = nil, error: String? = nil) {
             title = "Checkout · \(sale.name)"
             id = sale.id.lowercased
             name = sale.name
             price = Format.price(sale.priceCents, sale.currency)
-            let until = answer.admittedUntil ?? now
+            let until = deadline ?? now
             admittedUntil = Timestamp.format(until)
             admittedFor = Format.countdown(until.timeIntervalSince(now))
             quantities = Array(1...max(1, sale.perCustomerLimit))
