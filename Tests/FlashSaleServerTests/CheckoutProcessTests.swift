@@ -1,5 +1,6 @@
 import FlashSaleBench
 import FlashSaleCore
+import FlashSalePayments
 import Foundation
 import Testing
 
@@ -142,7 +143,7 @@ import Testing
 
         /// One shopper pays; the provider charges and never answers; the shop is killed
         /// while it waits (after the charge, before any answer is stored).
-        func killShopAfterTheCharge(ttl: Int) async throws -> (sale: String, charge: LedgerView.Charge) {
+        func killShopAfterTheCharge(ttl: Int) async throws -> (sale: String, charge: ProviderCharge) {
             let sale = try await createSale(quantity: 2, ttl: ttl)
             let reservation = try await reserve(sale, shopper: 0)
             let shop = self.shop
@@ -161,20 +162,13 @@ import Testing
             try await shop.send(.GET, "/api/v1/admin/sales/\(sale)/stats", headers: shop.admin).json
         }
 
-        func ledger() async throws -> LedgerView {
-            try JSONDecoder().decode(LedgerView.self, from: try await provider.send(.GET, "/v1/ledger").body)
+        func ledger() async throws -> ProviderLedger {
+            try JSONCoding.decoder().decode(ProviderLedger.self, from: try await provider.send(.GET, "/v1/ledger").body)
         }
 
         func restartShop() async throws {
             shop = try await ServerProcess.start(database: database, extraArguments: shopArguments)
         }
-    }
-
-    struct LedgerView: Decodable {
-        struct Charge: Decodable { let id: String; let reference: String }
-        struct Refund: Decodable { let id: String; let charge_id: String; var chargeID: String { charge_id } }
-        let charges: [Charge]
-        let refunds: [Refund]
     }
 
     private func withShopAndProvider(
