@@ -42,11 +42,13 @@ import Testing
     }
 
     @Test(arguments: ["/sales/\(UUID().uuidString.lowercased())", "/sales/not-a-uuid/checkout"])
-    func unknownSalesAreHTML404s(_ path: String) async throws {
+    func unknownSalesAreHTML404sForBrowsersAndJSONForOthers(_ path: String) async throws {
         try await withApp { client, _ in
-            let page = try await client.send(.get, path)
+            let page = try await client.send(.get, path, headers: Self.browser)
             #expect(page.status == .notFound)
             #expect(page.text.contains("No such sale"))
+            let api = try await client.send(.get, path)
+            #expect(api.status == .notFound && api.error == "sale_not_found", "\(api.text)")
         }
     }
 
@@ -82,6 +84,7 @@ import Testing
 
             var headers = cookie
             headers[.contentType] = "application/x-www-form-urlencoded"
+            headers[.accept] = "text/html"
             let body =
                 "reservation_key=\(key)&idempotency_key=\(paymentKey)&email=Ann.Lee%2Bsale%40Example.com&quantity=1"
                 + "&card_number=4242+4242+4242+4242&exp_month=12&exp_year=2030&cvc=123&ship_name=Ann+Lee"
@@ -107,7 +110,7 @@ import Testing
         try await withApp { client, store in
             let id = try await client.createSale(["quantity": 3])
             let pass = try await client.admittedPass(id)
-            let headers: HTTPFields = [.cookie: "queue_pass=\(pass)", .contentType: "application/x-www-form-urlencoded"]
+            let headers: HTTPFields = [.cookie: "queue_pass=\(pass)", .contentType: "application/x-www-form-urlencoded", .accept: "text/html"]
             func submit(card: String, paymentKey: String) async throws -> Reply {
                 let body = "reservation_key=r1&idempotency_key=\(paymentKey)&email=a%40example.com&quantity=1&card_number=\(card)"
                     + "&exp_month=12&exp_year=2030&cvc=123&ship_name=A&ship_line1=B&ship_city=C&ship_postal_code=D&ship_country=US"
@@ -130,7 +133,7 @@ import Testing
         try await withApp { client, _ in
             let id = try await client.createSale()
             let pass = try await client.admittedPass(id)
-            let headers: HTTPFields = [.cookie: "queue_pass=\(pass)", .contentType: "application/x-www-form-urlencoded"]
+            let headers: HTTPFields = [.cookie: "queue_pass=\(pass)", .contentType: "application/x-www-form-urlencoded", .accept: "text/html"]
             let body = "reservation_key=k1&idempotency_key=k2&email=not-an-email&quantity=1&card_number=4242424242424242"
                 + "&exp_month=12&exp_year=2030&cvc=123&ship_name=A&ship_line1=B&ship_city=C&ship_postal_code=D&ship_country=US"
             let reply = try await client.execute(uri: "/sales/\(id)/checkout", method: .post, headers: headers, body: .init(string: body)) {
@@ -140,6 +143,24 @@ import Testing
             #expect(reply.text.contains("id=\"error\""))
             #expect(reply.text.contains("email must be a valid email address"))
             #expect(reply.text.contains("value=\"not-an-email\""), "what the shopper typed comes back")
+        }
+    }
+
+    @Test func aClientThatIsNotABrowserGetsTheContractsJSONErrors() async throws {
+        try await withApp { client, _ in
+            let id = try await client.createSale()
+            let pass = try await client.admittedPass(id)
+            let headers: HTTPFields = [.cookie: "queue_pass=\(pass)", .contentType: "application/x-www-form-urlencoded"]
+            let missingKeys = try await client.execute(
+                uri: "/sales/\(id)/checkout", method: .post, headers: headers, body: .init(string: "email=a%40b.com")
+            ) { Reply(status: $0.status, headers: $0.headers, body: $0.body) }
+            #expect(missingKeys.status == .badRequest && missingKeys.error == "idempotency_key_required", "\(missingKeys.text)")
+            let body = "reservation_key=k1&idempotency_key=k2&email=not-an-email&quantity=1&card_number=4242424242424242"
+                + "&exp_month=12&exp_year=2030&cvc=123&ship_name=A&ship_line1=B&ship_city=C&ship_postal_code=D&ship_country=US"
+            let refused = try await client.execute(uri: "/sales/\(id)/checkout", method: .post, headers: headers, body: .init(string: body)) {
+                Reply(status: $0.status, headers: $0.headers, body: $0.body)
+            }
+            #expect(refused.status == .unprocessableContent && refused.error == "validation_failed", "\(refused.text)")
         }
     }
 
@@ -187,6 +208,9 @@ import Testing
         let fields = CheckoutForm.fields(Data("a=1+2%2B3&b=&c&a=ignored&e=%E2%82%AC".utf8))
         #expect(fields == ["a": "1 2+3", "b": "", "c": "", "e": "€"])
     }
+
+    /// What a browser sends with a navigation or a form post.
+    static let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,*/*;q=0.8"]
 
     static func hidden(_ name: String, in html: String) -> String? {
         capture(#"name="\#(name)" value="([^"]+)""#, in: html)

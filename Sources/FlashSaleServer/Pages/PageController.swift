@@ -31,13 +31,13 @@ struct PageController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let sale = try await sale(context) else { return notFound() }
+        guard let sale = try await sale(context) else { return notFound(request) }
         return render("sale", PageViews.SalePage(sale, now: Date()))
     }
 
     /// A poll of the waiting room rendered as a page: 200 whatever the shopper's standing.
     @Sendable func checkout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let sale = try await sale(context) else { return notFound() }
+        guard let sale = try await sale(context) else { return notFound(request) }
         let now = Date()
         let answer = queue.poll(request, sale: sale)
         let headers = waitingRoom.passHeaders(token: waitingRoom.signer.sign(answer.pass), sale: sale)
@@ -61,7 +61,7 @@ struct PageController: Sendable {
     /// The form's submission: reserve and pay through the API's own logic, then show
     /// the outcome, or the form again with the reason it was refused.
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let sale = try await sale(context) else { return notFound() }
+        guard let sale = try await sale(context) else { return notFound(request) }
         let now = Date()
         guard let pass = waitingRoom.pass(in: request, sale: sale, now: now), pass.isAdmitted else {
             // Not (or no longer) admitted: back to the waiting page, which explains why.
@@ -73,27 +73,28 @@ struct PageController: Sendable {
         do {
             form = try CheckoutForm(body: try await request.collectBody(limit: Self.formLimit))
         } catch {
+            guard Self.wantsHTML(request) else { return JSONResponse.error(error) }
             return render("checkout", PageViews.Checkout(sale: sale, admittedUntil: admittedUntil, now: now, error: error.message), status: .unprocessableContent)
         }
         let reserved: StoredResponse
         do {
             reserved = try await reservations.reserve(body: form.reservationBody, key: form.reservationKey, pass: pass, sale: sale, now: now)
         } catch let error as APIError {
-            return refused(StoredResponse(error), sale: sale, admittedUntil: admittedUntil, form: form, now: now)
+            return refused(request, StoredResponse(error), sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         guard reserved.status == 201, let reservation = Self.object(reserved.body),
             let reservationID = (reservation["reservation_id"] as? String).flatMap(UUID.init(uuidString:))
         else {
-            return refused(reserved, sale: sale, admittedUntil: admittedUntil, form: form, now: now)
+            return refused(request, reserved, sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         let paid: StoredResponse
         do {
             paid = try await checkout.pay(reservationID: reservationID, key: form.paymentKey, body: form.paymentBody)
         } catch let error as APIError {
-            return refused(StoredResponse(error), sale: sale, admittedUntil: admittedUntil, form: form, now: now)
+            return refused(request, StoredResponse(error), sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         guard paid.status == 201 || paid.status == 202, let order = Self.object(paid.body) else {
-            return refused(paid, sale: sale, admittedUntil: admittedUntil, form: form, now: now)
+            return refused(request, paid, sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }
         let orderID = order["order_id"] as? String
         if paid.status == 202 {
@@ -109,7 +110,10 @@ struct PageController: Sendable {
     }
 
     /// The form again with the API's reason, or a final page when retrying cannot help.
-    private func refused(_ stored: StoredResponse, sale: Sale, admittedUntil: Date?, form: CheckoutForm, now: Date) -> Response {
+    private func refused(
+        _ request: Request, _ stored: StoredResponse, sale: Sale, admittedUntil: Date?, form: CheckoutForm, now: Date
+    ) -> Response {
+        guard Self.wantsHTML(request) else { return JSONResponse.stored(stored) }
         let body = Self.object(stored.body)
         let code = body?["error"] as? String ?? "error"
         let message = body?["message"] as? String ?? "Something went wrong; please try again."
@@ -132,9 +136,16 @@ struct PageController: Sendable {
         return try await catalog.sale(id)
     }
 
-    private func notFound() -> Response {
-        render("message", PageViews.Message(status: "not_found", headline: "No such sale", detail: "There is no sale at this address."),
+    private func notFound(_ request: Request) -> Response {
+        guard Self.wantsHTML(request) else { return JSONResponse.error(.saleNotFound) }
+        return render("message", PageViews.Message(status: "not_found", headline: "No such sale", detail: "There is no sale at this address."),
             status: .notFound)
+    }
+
+    /// Errors go to a browser (which asks for `text/html`) as a page, and to any other client
+    /// as the contract's JSON error body.
+    static func wantsHTML(_ request: Request) -> Bool {
+        request.headers[values: .accept].contains { $0.contains("text/html") }
     }
 
     private static func object(_ data: Data) -> [String: Any]? {
