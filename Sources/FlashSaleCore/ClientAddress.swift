@@ -22,7 +22,7 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
             let keep = max(0, min(8, length - index * 8))
             return keep == 8 ? byte : byte & ~(0xFF >> keep)
         }
-        prefixLength = length
+        self.prefixLength = length
     }
 
     public func contains(_ candidate: [UInt8]) -> Bool {
@@ -87,12 +87,24 @@ public enum IPAddress {
         return head + Array(repeating: 0, count: 16 - head.count - tail.count) + tail
     }
 
+    /// The one form every key and lookup uses: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,
+    /// RFC 4291 §2.5.5.2, what a dual-stack socket reports for an IPv4 peer) becomes its 4 IPv4
+    /// bytes; any other byte string, including the deprecated IPv4-compatible `::a.b.c.d`, is
+    /// returned unchanged.
+    public static func canonical(_ bytes: [UInt8]) -> [UInt8] {
+        isMapped(bytes) ? Array(bytes[12...]) : bytes
+    }
+
+    /// True for the 16 bytes of an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`).
+    static func isMapped(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == 16, bytes[10] == 0xFF, bytes[11] == 0xFF else { return false }
+        for index in 0..<10 where bytes[index] != 0 { return false }
+        return true
+    }
+
     /// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) compared as IPv4, and the reverse.
     static func unmapped(_ bytes: [UInt8], matching count: Int) -> [UInt8] {
-        if count == 4, bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-            return Array(bytes[12...])
-        }
-        return bytes
+        count == 4 ? canonical(bytes) : bytes
     }
 
     public static func format(_ bytes: [UInt8]) -> String {

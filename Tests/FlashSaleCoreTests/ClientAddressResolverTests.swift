@@ -53,6 +53,38 @@ struct ClientAddressResolverTests {
         #expect(resolve(IPAddress.parse("2001:db8::1"), ["203.0.113.7"]) == "2001:db8:0:0:0:0:0:1")
     }
 
+    @Test("an IPv4-mapped peer or hop resolves to the 4-byte IPv4 address")
+    func mappedFolds() throws {
+        let mappedStranger = try #require(IPAddress.parse("::ffff:198.51.100.9"))
+        let mappedProxy = try #require(IPAddress.parse("::ffff:10.0.0.5"))
+        #expect(resolver.resolve(peer: mappedStranger, forwardedFor: ["203.0.113.7"]) == stranger, "mapped untrusted peer")
+        #expect(resolver.resolve(peer: mappedProxy, forwardedFor: []) == proxy, "mapped trusted peer, no header")
+        #expect(resolver.resolve(peer: mappedProxy, forwardedFor: ["junk"]) == proxy, "mapped trusted peer, garbage header")
+        #expect(resolver.resolve(peer: proxy, forwardedFor: ["::ffff:203.0.113.7"]) == [203, 0, 113, 7], "mapped hop")
+        #expect(resolver.resolve(peer: proxy, forwardedFor: ["[::ffff:203.0.113.7]"]) == [203, 0, 113, 7], "bracketed mapped hop")
+        #expect(resolver.resolve(peer: proxy, forwardedFor: ["203.0.113.7, ::ffff:10.0.0.9"]) == [203, 0, 113, 7], "mapped trusted hop")
+        #expect(resolver.resolve(peer: proxy, forwardedFor: ["::ffff:10.0.0.9"]) == [10, 0, 0, 9], "mapped trusted hop, left-most")
+        let compatible = try #require(IPAddress.parse("::203.0.113.7"))
+        #expect(resolver.resolve(peer: proxy, forwardedFor: ["::203.0.113.7"]) == compatible, "IPv4-compatible is not folded")
+    }
+
+    @Test("garbage hops stop the walk: the last good address seen is the client", arguments: ["unknown", "1.2.3", "300.1.1.1", "_"])
+    func garbageHop(hop: String) {
+        #expect(resolve(proxy, [hop]) == "10.0.0.5")
+        #expect(resolve(proxy, ["203.0.113.7, \(hop)"]) == "10.0.0.5")
+        #expect(resolve(proxy, ["203.0.113.7, \(hop), 192.168.1.1"]) == "192.168.1.1")
+        #expect(resolve(proxy, ["\(hop), 203.0.113.7, 10.0.0.9"]) == "203.0.113.7")
+    }
+
+    @Test("empty list elements are skipped, not garbage (RFC 9110 §5.6.1)")
+    func emptyElements() {
+        #expect(resolve(proxy, ["203.0.113.7,,10.0.0.9"]) == "203.0.113.7")
+        #expect(resolve(proxy, ["203.0.113.7, ,10.0.0.9"]) == "203.0.113.7")
+        #expect(resolve(proxy, ["203.0.113.7", "", "10.0.0.9"]) == "203.0.113.7")
+        #expect(resolve(proxy, ["203.0.113.7,"]) == "203.0.113.7")
+        #expect(resolve(proxy, [" , "]) == "10.0.0.5")
+    }
+
     @Test("every hop trusted: the left-most hop")
     func allTrusted() {
         #expect(resolve(proxy, ["10.1.1.1, 192.168.0.2, 10.0.0.3"]) == "10.1.1.1")

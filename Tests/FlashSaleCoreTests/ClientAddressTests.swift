@@ -45,6 +45,18 @@ struct ClientAddressTests {
         #expect(IPAddress.format(IPAddress.parse("2001:db8::ff")!) == "2001:db8:0:0:0:0:0:ff")
     }
 
+    @Test("canonical folds IPv4-mapped IPv6 to IPv4 and leaves everything else alone", arguments: [
+        ("::ffff:10.1.2.3", "10.1.2.3"), ("::ffff:0.0.0.0", "0.0.0.0"), ("10.1.2.3", "10.1.2.3"),
+        ("::10.1.2.3", "0:0:0:0:0:0:a01:203"), ("::fffe:10.1.2.3", "0:0:0:0:0:fffe:a01:203"),
+        ("1::ffff:10.1.2.3", "1:0:0:0:0:ffff:a01:203"), ("2001:db8::1", "2001:db8:0:0:0:0:0:1"),
+    ])
+    func canonical(text: String, expected: String) throws {
+        let folded = IPAddress.canonical(try #require(IPAddress.parse(text)))
+        #expect(IPAddress.format(folded) == expected)
+        #expect(IPAddress.canonical(folded) == folded, "idempotent")
+        #expect(IPAddress.canonical([1, 2, 3]) == [1, 2, 3], "malformed bytes pass through")
+    }
+
     @Test("CIDRs parse and keep only the network bits", arguments: [
         ("10.0.0.0/8", "10.0.0.0/8"), ("10.1.2.3/8", "10.0.0.0/8"), ("192.168.1.77/30", "192.168.1.76/30"),
         ("0.0.0.0/0", "0.0.0.0/0"), ("1.2.3.4", "1.2.3.4/32"), ("1.2.3.4/32", "1.2.3.4/32"),
