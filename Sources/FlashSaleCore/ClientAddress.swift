@@ -7,14 +7,24 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), var address = IPAddress.parse(String(parts[0])) else { return nil }
-        let bits = address.count * 8
+        guard (1...2).contains(parts.count), let address = IPAddress.parse(String(parts[0])) else { return nil }
         guard parts.count == 1 || parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-            var length = parts.count == 2 ? Int(parts[1]) : bits, (0...bits).contains(length)
+            let length = parts.count == 2 ? Int(parts[1]) : address.count * 8
         else { return nil }
+        self.init(address: address, prefixLength: length)
+    }
+
+    /// - Parameters:
+    ///   - address: 4 bytes (IPv4) or 16 (IPv6); bits past the prefix are ignored.
+    ///   - prefixLength: 0...32 for IPv4, 0...128 for IPv6.
+    /// - Returns: nil for any other byte count or length.
+    public init?(address: [UInt8], prefixLength: Int) {
+        guard address.count == 4 || address.count == 16, (0...address.count * 8).contains(prefixLength) else { return nil }
+        var address = address
+        var length = prefixLength
         // An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) is the IPv4 network it maps.
-        if address.count == 16, length >= 96, IPAddress.unmapped(address, matching: 4).count == 4 {
-            address = IPAddress.unmapped(address, matching: 4)
+        if length >= 96, IPAddress.isMapped(address) {
+            address = IPAddress.canonical(address)
             length -= 96
         }
         // Keep only the network bits, so 10.1.2.3/8 and 10.0.0.0/8 are the same network.
@@ -130,13 +140,18 @@ public struct ClientAddressResolver: Sendable {
     /// - Parameters:
     ///   - peer: the TCP peer's address bytes, nil when unknown (in-process tests).
     ///   - forwardedFor: every `X-Forwarded-For` header value, in order.
+    /// - Returns: the client's address in canonical form (`IPAddress.canonical`: an IPv4-mapped
+    ///   peer or hop is its 4 IPv4 bytes), nil only when `peer` is nil. A hop that does not
+    ///   parse stops the walk: the last address that did is the client, so nothing to the left
+    ///   of garbage, which no trusted proxy wrote, is believed. Empty list elements (`a,,b`,
+    ///   `a, ,b`) are skipped, as RFC 9110 §5.6.1 asks of recipients of a comma-separated list.
     public func resolve(peer: [UInt8]?, forwardedFor: [String]) -> [UInt8]? {
-        guard let peer else { return nil }
+        guard let peer = peer.map(IPAddress.canonical) else { return nil }
         guard isTrusted(peer) else { return peer }
         let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         var client = peer
-        for hop in hops.reversed() {
-            guard let address = IPAddress.parse(hop) else { return client }
+        for hop in hops.reversed() where !hop.isEmpty {
+            guard let address = IPAddress.parse(hop).map(IPAddress.canonical) else { return client }
             client = address
             if !isTrusted(address) { return address }
         }

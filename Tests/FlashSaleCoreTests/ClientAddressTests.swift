@@ -57,6 +57,17 @@ struct ClientAddressTests {
         #expect(IPAddress.canonical([1, 2, 3]) == [1, 2, 3], "malformed bytes pass through")
     }
 
+    @Test("CIDRs from bytes and a length")
+    func cidrFromBytes() {
+        #expect(CIDR(address: [10, 1, 2, 3], prefixLength: 8)?.description == "10.0.0.0/8")
+        #expect(CIDR(address: IPAddress.parse("::ffff:10.1.2.3")!, prefixLength: 120)?.description == "10.1.2.0/24")
+        #expect(CIDR(address: IPAddress.parse("::ffff:10.1.2.3")!, prefixLength: 95)?.description == "0:0:0:0:0:fffe:0:0/95")
+        #expect(CIDR(address: [10, 1, 2, 3], prefixLength: 33) == nil)
+        #expect(CIDR(address: [10, 1, 2, 3], prefixLength: -1) == nil)
+        #expect(CIDR(address: [10, 1, 2], prefixLength: 8) == nil)
+        #expect(CIDR(address: [UInt8](repeating: 0xFF, count: 16), prefixLength: 128)?.prefixLength == 128)
+    }
+
     @Test("CIDRs parse and keep only the network bits", arguments: [
         ("10.0.0.0/8", "10.0.0.0/8"), ("10.1.2.3/8", "10.0.0.0/8"), ("192.168.1.77/30", "192.168.1.76/30"),
         ("0.0.0.0/0", "0.0.0.0/0"), ("1.2.3.4", "1.2.3.4/32"), ("1.2.3.4/32", "1.2.3.4/32"),
@@ -137,5 +148,23 @@ struct ClientAddressTests {
         #expect(net.contains(try #require(IPAddress.parse("::ffff:10.1.2.3"))))
         #expect(net.contains([10, 1, 2, 3]))
         #expect(!net.contains([11, 1, 2, 3]))
+    }
+
+    @Test("AddressKey packs canonical addresses into two words")
+    func addressKey() throws {
+        for text in ["10.1.2.3", "0.0.0.0", "255.255.255.255", "2001:db8::ff", "::", "::10.1.2.3", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"] {
+            let bytes = try #require(IPAddress.parse(text))
+            let key = try #require(AddressKey(bytes))
+            #expect(key.bytes == bytes && key.bitWidth == bytes.count * 8, "\(text)")
+        }
+        let mapped = try #require(AddressKey(IPAddress.parse("::ffff:10.1.2.3")!))
+        #expect(mapped == AddressKey([10, 1, 2, 3]) && !mapped.isIPv6 && mapped.description == "10.1.2.3")
+        #expect(AddressKey([10, 0, 0, 0]) != AddressKey([10] + [UInt8](repeating: 0, count: 15)), "families differ")
+        #expect(AddressKey([10, 0, 0]) == nil && AddressKey([]) == nil)
+        let a = try #require(AddressKey(IPAddress.parse("2001:db8::1")!))
+        let b = try #require(AddressKey(IPAddress.parse("2001:db8::3")!))
+        #expect(a.commonPrefixLength(with: b) == 126 && a.sharesPrefix(with: b, length: 126) && !a.sharesPrefix(with: b, length: 127))
+        #expect((0..<128).map { a.bit($0) }.filter { $0 == 1 }.count == 10, "2001:db8::1 has ten bits set")
+        #expect(a.masked(to: 32) == AddressKey(IPAddress.parse("2001:db8::")!))
     }
 }
