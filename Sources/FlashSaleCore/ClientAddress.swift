@@ -6,6 +6,9 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public let prefixLength: Int
 
     public init?(_ text: String) {
+        // Whitespace is not part of any network's text (`IPAddress.parse` forgives it
+        // around header entries, not here).
+        guard !text.contains(where: \.isWhitespace) else { return nil }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let address = IPAddress.parse(String(parts[0])) else { return nil }
         guard parts.count == 1 || parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
@@ -117,10 +120,24 @@ public enum IPAddress {
         count == 4 ? canonical(bytes) : bytes
     }
 
+    /// Text of an address: dotted quad for IPv4; for IPv6 the canonical form of RFC 5952
+    /// §4 (lowercase, no leading zeros, the longest run of two or more zero groups, the
+    /// first of equal runs, written `::`).
     public static func format(_ bytes: [UInt8]) -> String {
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: bytes.count, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
+        let groups = stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        var (bestStart, bestLength, runStart) = (-1, 1, -1)
+        for (index, group) in groups.enumerated() {
+            if group != 0 {
+                runStart = -1
+                continue
+            }
+            if runStart < 0 { runStart = index }
+            if index - runStart + 1 > bestLength { (bestStart, bestLength) = (runStart, index - runStart + 1) }
+        }
+        let text = groups.map { String($0, radix: 16) }
+        guard bestStart >= 0 else { return text.joined(separator: ":") }
+        return text[..<bestStart].joined(separator: ":") + "::" + text[(bestStart + bestLength)...].joined(separator: ":")
     }
 }
 

@@ -37,11 +37,13 @@ public final class ConnectionCounter: Sendable {
     /// Counts a new connection from `address` if both caps allow it.
     /// - Returns: nil when counted (pair it with one `close`); otherwise the cap that refused
     ///   it, and nothing was counted (do not `close` it).
-    public func open(_ address: [UInt8]) -> Refusal? {
+    ///   `perClientCap` false counts the connection towards the total only (a trusted proxy
+    ///   carries many clients on its connections).
+    public func open(_ address: [UInt8], perClientCap: Bool = true) -> Refusal? {
         let key = IPAddress.canonical(address)
         return state.withLock { state in
             let current = state.byAddress[key, default: 0]
-            if current >= perClientLimit { return .perClient }
+            if perClientCap && current >= perClientLimit { return .perClient }
             if state.total >= totalLimit { return .total }
             state.byAddress[key] = current + 1
             state.total += 1

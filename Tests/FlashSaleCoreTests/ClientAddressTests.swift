@@ -42,13 +42,13 @@ struct ClientAddressTests {
     @Test("format is dotted quad for IPv4 and hex groups for IPv6")
     func format() {
         #expect(IPAddress.format([203, 0, 113, 7]) == "203.0.113.7")
-        #expect(IPAddress.format(IPAddress.parse("2001:db8::ff")!) == "2001:db8:0:0:0:0:0:ff")
+        #expect(IPAddress.format(IPAddress.parse("2001:db8::ff")!) == "2001:db8::ff")
     }
 
     @Test("canonical folds IPv4-mapped IPv6 to IPv4 and leaves everything else alone", arguments: [
         ("::ffff:10.1.2.3", "10.1.2.3"), ("::ffff:0.0.0.0", "0.0.0.0"), ("10.1.2.3", "10.1.2.3"),
-        ("::10.1.2.3", "0:0:0:0:0:0:a01:203"), ("::fffe:10.1.2.3", "0:0:0:0:0:fffe:a01:203"),
-        ("1::ffff:10.1.2.3", "1:0:0:0:0:ffff:a01:203"), ("2001:db8::1", "2001:db8:0:0:0:0:0:1"),
+        ("::10.1.2.3", "::a01:203"), ("::fffe:10.1.2.3", "::fffe:a01:203"),
+        ("1::ffff:10.1.2.3", "1::ffff:a01:203"), ("2001:db8::1", "2001:db8::1"),
     ])
     func canonical(text: String, expected: String) throws {
         let folded = IPAddress.canonical(try #require(IPAddress.parse(text)))
@@ -61,7 +61,7 @@ struct ClientAddressTests {
     func cidrFromBytes() {
         #expect(CIDR(address: [10, 1, 2, 3], prefixLength: 8)?.description == "10.0.0.0/8")
         #expect(CIDR(address: IPAddress.parse("::ffff:10.1.2.3")!, prefixLength: 120)?.description == "10.1.2.0/24")
-        #expect(CIDR(address: IPAddress.parse("::ffff:10.1.2.3")!, prefixLength: 95)?.description == "0:0:0:0:0:fffe:0:0/95")
+        #expect(CIDR(address: IPAddress.parse("::ffff:10.1.2.3")!, prefixLength: 95)?.description == "::fffe:0:0/95")
         #expect(CIDR(address: [10, 1, 2, 3], prefixLength: 33) == nil)
         #expect(CIDR(address: [10, 1, 2, 3], prefixLength: -1) == nil)
         #expect(CIDR(address: [10, 1, 2], prefixLength: 8) == nil)
@@ -71,7 +71,7 @@ struct ClientAddressTests {
     @Test("CIDRs parse and keep only the network bits", arguments: [
         ("10.0.0.0/8", "10.0.0.0/8"), ("10.1.2.3/8", "10.0.0.0/8"), ("192.168.1.77/30", "192.168.1.76/30"),
         ("0.0.0.0/0", "0.0.0.0/0"), ("1.2.3.4", "1.2.3.4/32"), ("1.2.3.4/32", "1.2.3.4/32"),
-        ("::1", "0:0:0:0:0:0:0:1/128"), ("2001:db8:abcd::1/32", "2001:db8:0:0:0:0:0:0/32"), ("::/0", "0:0:0:0:0:0:0:0/0"),
+        ("::1", "::1/128"), ("2001:db8:abcd::1/32", "2001:db8::/32"), ("::/0", "::/0"),
         ("10.255.255.255/9", "10.128.0.0/9"),
     ])
     func cidr(text: String, description: String) throws {
