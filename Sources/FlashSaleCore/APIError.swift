@@ -7,11 +7,14 @@ public struct APIError: Error, Sendable, Equatable {
     public var status: Int
     public var code: String
     public var message: String
+    /// Seconds the client should wait before trying again (`Retry-After`), for 429 and 503.
+    public var retryAfterSeconds: Int?
 
-    public init(status: Int, code: String, message: String) {
+    public init(status: Int, code: String, message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public static func validation(_ message: String) -> APIError {
@@ -47,6 +50,18 @@ public struct APIError: Error, Sendable, Equatable {
     public static let notAdmitted = APIError(
         status: 403, code: "not_admitted", message: "An admitted queue pass for this sale is required.")
     public static let soldOut = APIError(status: 409, code: "sold_out", message: "Every unit of this sale is sold or held.")
+    public static let blocked = APIError(
+        status: 403, code: "blocked", message: "Requests from your network are blocked by this shop.")
+    /// Over a per-client limit of the edge shield.
+    public static func rateLimited(retryAfterSeconds: Int) -> APIError {
+        APIError(
+            status: 429, code: "rate_limited",
+            message: "Too many requests from your address; try again in \(retryAfterSeconds) s.", retryAfterSeconds: retryAfterSeconds)
+    }
+    public static let accessRuleNotFound = APIError(
+        status: 404, code: "access_rule_not_found", message: "That network is not on this list.")
+    public static let saleAlreadyStarted = APIError(
+        status: 409, code: "sale_started", message: "starts_at can change only before the sale starts.")
     public static let saleEnded = APIError(status: 410, code: "sale_ended", message: "This sale has ended.")
     public static let limitExceeded = APIError(
         status: 422, code: "limit_exceeded", message: "That would exceed the per-customer limit of this sale.")

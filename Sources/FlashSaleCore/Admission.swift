@@ -41,7 +41,10 @@ public struct AdmissionController: Sendable {
     public var arrivalBuckets: Int { arrivals.bucketCount }
 
     private var bucket: LeakyBucket
-    private let ratePerSecond: Double
+    private var ratePerSecond: Double
+    /// The sale's rate and opening this state was built for; a patch may change either.
+    private var configuredRate: Int
+    private var opening: Date?
     private let nodeShare: Double
     private let stockFactor: Double
     private var arrivals = ArrivalHistogram()
@@ -73,15 +76,38 @@ public struct AdmissionController: Sendable {
     ///   - nodeShare: the fraction of the sale's rate this node may admit (1 / node count).
     ///   - stockFactor: admitted shoppers holding nothing yet, per available unit, at most.
     public init(admissionRatePerSecond: Int, nodeShare: Double = 1, stockFactor: Double = 1.5) {
+        configuredRate = admissionRatePerSecond
         ratePerSecond = max(Double(admissionRatePerSecond) * nodeShare, 0.001)
         self.nodeShare = nodeShare
         self.stockFactor = stockFactor
-        // A burst of up to one second's share lets a quiet bucket admit a crowd's first poll
-        // round at once without ever exceeding the rate over a longer window.
-        let burst = max(1, Int(ratePerSecond.rounded(.down)))
-        bucket = LeakyBucket(ratePerSecond: ratePerSecond, burst: burst)
-        credit = Double(burst)
+        bucket = Self.bucket(ratePerSecond: ratePerSecond)
+        credit = Double(max(1, Int(ratePerSecond.rounded(.down))))
         smoothedRate = ratePerSecond
+    }
+
+    /// A burst of up to one second's share lets a quiet bucket admit a crowd's first poll
+    /// round at once without ever exceeding the rate over a longer window.
+    private static func bucket(ratePerSecond: Double) -> LeakyBucket {
+        LeakyBucket(ratePerSecond: ratePerSecond, burst: max(1, Int(ratePerSecond.rounded(.down))))
+    }
+
+    /// Takes up the operator's changes to the sale: a new rate applies from this answer on;
+    /// a new opening, made before anyone was admitted, starts the line afresh (the early
+    /// birds are re-drawn into the new opening second as they poll).
+    private mutating func follow(_ sale: Sale) {
+        if sale.admissionRatePerSecond != configuredRate {
+            configuredRate = sale.admissionRatePerSecond
+            ratePerSecond = max(Double(configuredRate) * nodeShare, 0.001)
+            bucket = Self.bucket(ratePerSecond: ratePerSecond)
+            credit = min(credit, max(1, ratePerSecond))
+        }
+        if let opening, opening != sale.startsAt, admitted == 0 {
+            arrivals = ArrivalHistogram()
+            threshold = nil
+            lastTick = nil
+            intervalStart = nil
+        }
+        opening = sale.startsAt
     }
 
     /// Answers a join or poll. `pass` is nil for a shopper without a valid pass; a new one
@@ -90,13 +116,25 @@ public struct AdmissionController: Sendable {
     ///
     /// A shopper who joins before `starts_at` gets a first arrival drawn by `lottery` inside
     /// the opening second (everyone early is equal); without a lottery, the start itself.
+    /// An unadmitted pass drawn for an opening that has since moved is drawn again (the
+    /// caller passes `lottery` for it: `Lottery.isDrawnForAnotherOpening`).
+    ///
+    /// `mayAdmit` false answers a pass that polls sooner than it was told with its same
+    /// state: it is not admitted on this poll (its next poll, on time, may be), and it is
+    /// never refused with a 429 (API.md: polls sooner than `poll_after_ms` do not help).
     public mutating func answer(
         pass incoming: QueuePass?, sale: Sale, now: Date, monotonicSeconds: Double, lottery: Lottery? = nil,
-        newVisitor: () -> UUID
+        mayAdmit: Bool = true, newVisitor: () -> UUID
     ) -> QueueAnswer {
+        follow(sale)
         var pass: QueuePass
         if let incoming {
             pass = incoming
+            if !pass.isAdmitted, let lottery,
+                Lottery.isDrawnForAnotherOpening(firstArrival: pass.firstArrival, startsAt: sale.startsAt, now: now)
+            {
+                pass.firstArrival = lottery.draw(visitor: pass.visitorID, startsAt: sale.startsAt)
+            }
         } else {
             let visitor = newVisitor()
             let arrival = now >= sale.startsAt ? now : lottery?.draw(visitor: visitor, startsAt: sale.startsAt) ?? sale.startsAt
@@ -134,7 +172,7 @@ public struct AdmissionController: Sendable {
         // Within a millisecond: passes carry their first arrival to the millisecond.
         let eligible = threshold.map { pass.firstArrival.timeIntervalSince1970 <= $0.timeIntervalSince1970 + 0.001 } ?? false
         var admit = false
-        if eligible && stockOpen {
+        if eligible && stockOpen && mayAdmit {
             admit = bucket.tryTake(now: monotonicSeconds)
             if !admit { intervalRefused += 1 }
         }
@@ -156,7 +194,9 @@ public struct AdmissionController: Sendable {
         // Shoppers at the front ask again soon; those far back wait longer, with jitter
         // (from their visitor id) so that polls spread out.
         let base = eligible ? 500.0 : min(max(Double(eta) * 1000 / 4, 500), Double(Self.maxPollMs))
-        let jitter = 0.8 + 0.4 * Double(pass.visitorID.hashValue & 0xFF) / 255
+        // From the id's last byte (random in a UUIDv7), not `hashValue`, which Swift seeds
+        // per process: the same pass is told the same interval on every node and every run.
+        let jitter = 0.8 + 0.4 * Double(pass.visitorID.uuid.15) / 255
         return reply(.waiting, pollAfterMs: Int(base * jitter), position: position, eta: eta)
     }
 

@@ -37,4 +37,12 @@ public struct Lottery: Sendable, Equatable {
     public func draw(visitor: UUID, startsAt: Date) -> Date {
         startsAt.addingTimeInterval(Double(offsetMilliseconds(visitor: visitor)) / 1000)
     }
+
+    /// Whether an unadmitted pass's first arrival was drawn for another opening: before the
+    /// current `startsAt` (the opening was postponed), or after the opening second and
+    /// still in the future (it was brought forward). Every first arrival the server issues
+    /// is either inside the opening second or the instant of a join after the start.
+    public static func isDrawnForAnotherOpening(firstArrival: Date, startsAt: Date, now: Date) -> Bool {
+        firstArrival < startsAt || (firstArrival >= startsAt.addingTimeInterval(1) && firstArrival > now)
+    }
 }

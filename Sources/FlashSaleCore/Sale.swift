@@ -124,6 +124,7 @@ public struct NewSale: Sendable, Equatable, Codable {
     /// Upper bounds keep arithmetic (price × quantity, rates, TTLs in dates) far from overflow.
     public static let maxQuantity = 10_000_000
     public static let maxPriceCents = 100_000_000_00
+    public static let maxAdmissionRate = 1_000_000
 
     /// Checks every field; the first problem found is reported as a 422.
     public func validate() throws(APIError) {
@@ -150,8 +151,8 @@ public struct NewSale: Sendable, Equatable, Codable {
         guard (1...86_400).contains(reservationTTLSeconds) else {
             throw .validation("reservation_ttl_seconds must be between 1 and 86400")
         }
-        guard (1...1_000_000).contains(admissionRatePerSecond) else {
-            throw .validation("admission_rate_per_second must be between 1 and 1000000")
+        guard (1...Self.maxAdmissionRate).contains(admissionRatePerSecond) else {
+            throw .validation("admission_rate_per_second must be between 1 and \(Self.maxAdmissionRate)")
         }
     }
 }
@@ -159,16 +160,38 @@ public struct NewSale: Sendable, Equatable, Codable {
 /// The operator's change to a sale: pause or resume, or move the end.
 public struct SalePatch: Sendable, Equatable, Codable {
     public var paused: Bool?
+    /// A new opening; accepted only while the sale has not started (moving it brings the
+    /// early birds' draw into the new opening second: `AdmissionController`).
+    public var startsAt: Date?
     public var endsAt: Date?
+    /// A new admission rate, applied by every node at its next catalog refresh.
+    public var admissionRatePerSecond: Int?
 
-    public init(paused: Bool? = nil, endsAt: Date? = nil) {
+    public init(paused: Bool? = nil, startsAt: Date? = nil, endsAt: Date? = nil, admissionRatePerSecond: Int? = nil) {
         self.paused = paused
+        self.startsAt = startsAt
         self.endsAt = endsAt
+        self.admissionRatePerSecond = admissionRatePerSecond
     }
 
     enum CodingKeys: String, CodingKey {
-        case paused, endsAt = "ends_at"
+        case paused, startsAt = "starts_at", endsAt = "ends_at", admissionRatePerSecond = "admission_rate_per_second"
     }
 
-    public var isEmpty: Bool { paused == nil && endsAt == nil }
+    public var isEmpty: Bool { paused == nil && startsAt == nil && endsAt == nil && admissionRatePerSecond == nil }
+
+    /// Checks the patch against the sale it changes, at `now`: 422 when the window would
+    /// close before it opens or the rate is out of range (the bounds of `NewSale`), 409 when
+    /// `starts_at` moves after the sale has started (its line is already formed).
+    public func validate(against sale: Sale, now: Date) throws(APIError) {
+        if let startsAt, startsAt != sale.startsAt, now >= sale.startsAt {
+            throw .saleAlreadyStarted
+        }
+        if let rate = admissionRatePerSecond, !(1...NewSale.maxAdmissionRate).contains(rate) {
+            throw .validation("admission_rate_per_second must be between 1 and \(NewSale.maxAdmissionRate)")
+        }
+        guard (endsAt ?? sale.endsAt) > (startsAt ?? sale.startsAt) else {
+            throw .validation("ends_at must be after starts_at")
+        }
+    }
 }

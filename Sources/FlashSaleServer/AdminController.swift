@@ -44,7 +44,7 @@ struct AdminController: Sendable {
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.uuidParameter("id", notFound: .saleNotFound)
         let (patch, _) = try await request.decodeJSON(SalePatch.self, context: context)
-        guard !patch.isEmpty else { throw APIError.validation("send paused and/or ends_at") }
+        guard !patch.isEmpty else { throw APIError.validation("send at least one of paused, starts_at, ends_at, admission_rate_per_second") }
         let now = Date()
         guard let sale = try await store.updateSale(id: id, patch: patch, now: now) else { throw APIError.saleNotFound }
         catalog.install(sale, now: now)

@@ -16,7 +16,7 @@ final class WaitingRoom: Sendable {
     private let controllers = Mutex<[UUID: AdmissionController]>([:])
     private let secret: String
     private let lotteries = Mutex<[UUID: Lottery]>([:])
-    private let clock: @Sendable () -> Date
+    let clock: @Sendable () -> Date
     private let started = ContinuousClock.now
 
     init(secret: String, nodeCount: Int, stockFactor: Double = 1.5, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -38,19 +38,25 @@ final class WaitingRoom: Sendable {
         return nil
     }
 
-    /// Answers a join or poll for `sale`.
-    func answer(request: Request, sale: Sale) -> QueueAnswer {
-        let now = clock()
-        let incoming = pass(in: request, sale: sale, now: now)
+    /// Answers a join (`incoming` nil) or a poll with a pass already verified at `now`;
+    /// `mayAdmit` false for a pass polling sooner than it was told (`AdmissionController`).
+    func answer(pass incoming: QueuePass?, sale: Sale, now: Date, mayAdmit: Bool = true) -> QueueAnswer {
         let seconds = (ContinuousClock.now - started).seconds
-        let lottery = incoming == nil && now < sale.startsAt ? lottery(for: sale.id) : nil
+        let drawn =
+            if let incoming {
+                !incoming.isAdmitted
+                    && Lottery.isDrawnForAnotherOpening(firstArrival: incoming.firstArrival, startsAt: sale.startsAt, now: now)
+            } else {
+                now < sale.startsAt
+            }
+        let lottery = drawn ? lottery(for: sale.id) : nil
         return controllers.withLock { controllers in
             var controller = controllers[sale.id]
                 ?? AdmissionController(
                     admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare, stockFactor: stockFactor)
             defer { controllers[sale.id] = controller }
             return controller.answer(
-                pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, lottery: lottery,
+                pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, lottery: lottery, mayAdmit: mayAdmit,
                 newVisitor: { UUID.timeOrdered() })
         }
     }

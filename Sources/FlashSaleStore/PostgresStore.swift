@@ -77,10 +77,12 @@ public struct PostgresStore: Store {
     public func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale? {
         try await transaction { conn in
             guard let sale = try await Self.fetchSale(conn, id: id, logger: logger, lock: true) else { return nil }
-            try patch.validate(against: sale)
+            try patch.validate(against: sale, now: now)
             try await conn.query(
                 """
-                UPDATE sales SET paused = COALESCE(\(patch.paused), paused), ends_at = COALESCE(\(patch.endsAt), ends_at),
+                UPDATE sales SET paused = COALESCE(\(patch.paused), paused), starts_at = COALESCE(\(patch.startsAt), starts_at),
+                    ends_at = COALESCE(\(patch.endsAt), ends_at),
+                    admission_rate_per_second = COALESCE(\(patch.admissionRatePerSecond), admission_rate_per_second),
                     updated_at = \(now)
                 WHERE id = \(id)
                 """, logger: logger

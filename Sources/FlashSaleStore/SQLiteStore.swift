@@ -69,17 +69,15 @@ public struct SQLiteStore: Store {
     public func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale? {
         try await writer.write { db in
             guard let sale = try Self.fetchSale(db, id: id) else { return nil }
-            try patch.validate(against: sale)
-            if let paused = patch.paused {
-                try db.execute(
-                    sql: "UPDATE sales SET paused = ?, updated_at = ? WHERE id = ?",
-                    arguments: [paused, now.ms, id.lowercased])
-            }
-            if let endsAt = patch.endsAt {
-                try db.execute(
-                    sql: "UPDATE sales SET ends_at = ?, updated_at = ? WHERE id = ?",
-                    arguments: [endsAt.ms, now.ms, id.lowercased])
-            }
+            try patch.validate(against: sale, now: now)
+            try db.execute(
+                sql: """
+                    UPDATE sales SET paused = COALESCE(?, paused), starts_at = COALESCE(?, starts_at),
+                        ends_at = COALESCE(?, ends_at), admission_rate_per_second = COALESCE(?, admission_rate_per_second),
+                        updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [patch.paused, patch.startsAt?.ms, patch.endsAt?.ms, patch.admissionRatePerSecond, now.ms, id.lowercased])
             return try Self.fetchSale(db, id: id)
         }
     }

@@ -4,11 +4,15 @@ reports what a shopper's browser saw on a page, as one JSON line.
 
     browser_check.py --url URL [--no-javascript] [--until TEXT] [--timeout S]
                      [--fill-and-submit FIELDS_JSON] [--expect-after-submit TEXT]
+                     [--resume-when-waiting SALE_ADMIN_URL --admin-token TOKEN]
 
 It opens URL and watches the page's HTML until it contains --until (or times out),
 recording every distinct page state it passed through ("data-status" markers and whether
 a checkout form was shown). With --fill-and-submit it then fills the form's fields and
 clicks the submit button twice in a row, and waits for --expect-after-submit.
+With --resume-when-waiting, the sale is expected to be paused: once the page shows the
+waiting state, the script un-pauses it (PATCH {"paused": false} to SALE_ADMIN_URL), so the
+waiting page is seen first however long the browser took to start.
 The FlashSale test suite runs it against a spawned server (BrowserTests.swift).
 """
 
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 
 def find_chromium():
@@ -99,7 +104,18 @@ def page_html(tools, session):
     return tools.send("DOM.getOuterHTML", {"nodeId": root["nodeId"]}, session)["outerHTML"]
 
 
-def watch(tools, session, until, timeout, seen):
+def resume(sale_admin_url, token):
+    request = urllib.request.Request(
+        sale_admin_url, data=b'{"paused": false}', method="PATCH",
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        if response.status != 200:
+            raise RuntimeError("resuming the sale answered %d" % response.status)
+
+
+def watch(tools, session, until, timeout, seen, on_waiting=None):
+    """Watches the page until `until` shows; `timeout` bounds a page that never changes,
+    not the speed of the machine (each state change restarts it)."""
     deadline = time.time() + timeout
     html = ""
     while time.time() < deadline:
@@ -107,11 +123,17 @@ def watch(tools, session, until, timeout, seen):
             html = page_html(tools, session)
         except RuntimeError:
             html = ""  # the document is being replaced
+        before = len(seen)
         for status in re.findall(r'data-status="([a-z_]+)"', html):
             if status not in seen:
                 seen.append(status)
         if 'id="checkout-form"' in html and "checkout_form" not in seen:
             seen.append("checkout_form")
+        if len(seen) > before:
+            deadline = time.time() + timeout
+        if on_waiting and "waiting" in seen:
+            on_waiting()
+            on_waiting = None
         if until and until in html:
             return True, html
         time.sleep(0.2)
@@ -126,6 +148,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--fill-and-submit")
     parser.add_argument("--expect-after-submit")
+    parser.add_argument("--resume-when-waiting")
+    parser.add_argument("--admin-token")
     args = parser.parse_args()
 
     tools = DevTools()
@@ -137,7 +161,10 @@ def main():
             tools.send("Emulation.setScriptExecutionDisabled", {"value": True}, session)
         tools.send("Page.enable", {}, session)
         tools.send("Page.navigate", {"url": args.url}, session)
-        result["reached"], html = watch(tools, session, args.until, args.timeout, result["seen"])
+        on_waiting = None
+        if args.resume_when_waiting:
+            on_waiting = lambda: resume(args.resume_when_waiting, args.admin_token)
+        result["reached"], html = watch(tools, session, args.until, args.timeout, result["seen"], on_waiting)
         result["refresh_tag"] = 'http-equiv="refresh"' in html
         if result["reached"] and args.fill_and_submit:
             fields = json.loads(args.fill_and_submit)

@@ -14,7 +14,7 @@ import Testing
 
     @Test(arguments: databases) func killNineAfterTheChargeIsFinishedByTheReconciler(database: String) async throws {
         try await withShopAndProvider(database: database, providerFaults: ["--timeout-rate", "1", "--seed", "1"]) { env in
-            let (sale, charge) = try await env.killShopAfterTheCharge(ttl: 600)
+            let (sale, charge, _) = try await env.killShopAfterTheCharge(ttl: 600)
             try await env.restartShop()
             // Nobody retries: the reconciler finds the charge and completes the order.
             let stats = try await eventually { () async throws -> [String: Any]? in
@@ -30,8 +30,9 @@ import Testing
 
     @Test(arguments: databases) func killNineAfterTheChargeAndPastExpiryEndsInARefund(database: String) async throws {
         try await withShopAndProvider(database: database, providerFaults: ["--timeout-rate", "1", "--seed", "2"]) { env in
-            let (sale, charge) = try await env.killShopAfterTheCharge(ttl: 2)
-            try await Task.sleep(for: .seconds(2))  // the reservation expires while the shop is down
+            let (sale, charge, expiresBy) = try await env.killShopAfterTheCharge(ttl: 5)
+            // The reservation expires while the shop is down: wait until its expiry has passed.
+            try await Task.sleep(for: .seconds(max(0, expiresBy.timeIntervalSinceNow) + 0.5))
             try await env.restartShop()
             let refund = try await eventually { try await env.ledger().refunds.first }
             #expect(refund.chargeID == charge.id)
@@ -142,10 +143,12 @@ import Testing
         }
 
         /// One shopper pays; the provider charges and never answers; the shop is killed
-        /// while it waits (after the charge, before any answer is stored).
-        func killShopAfterTheCharge(ttl: Int) async throws -> (sale: String, charge: ProviderCharge) {
+        /// while it waits (after the charge, before any answer is stored). `expiresBy` is an
+        /// instant by which the reservation has certainly expired.
+        func killShopAfterTheCharge(ttl: Int) async throws -> (sale: String, charge: ProviderCharge, expiresBy: Date) {
             let sale = try await createSale(quantity: 2, ttl: ttl)
             let reservation = try await reserve(sale, shopper: 0)
+            let expiresBy = Date().addingTimeInterval(Double(ttl))
             let shop = self.shop
             let paying = Task {
                 try await shop.send(
@@ -155,7 +158,7 @@ import Testing
             let charge = try await eventually { try await ledger().charges.first }
             shop.kill9()
             paying.cancel()
-            return (sale, charge)
+            return (sale, charge, expiresBy)
         }
 
         func stats(_ sale: String) async throws -> [String: Any] {

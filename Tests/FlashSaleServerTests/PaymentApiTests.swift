@@ -108,16 +108,22 @@ import Testing
     }
 
     @Test func aChargeThatLandsAfterExpiryIsRefunded() async throws {
-        // The charge lands a second after the reservation expires (with room for a loaded
-        // machine between the reservation and the payment).
-        let provider = try SimulatedProvider(faults: Faults(latencyMs: 4_000))
+        // The provider holds the charge until the test has seen the reservation expire, so
+        // the charge lands after the expiry however slow the machine (the only assumption:
+        // the payment starts within the 10 s the reservation lives).
+        let simulator = try SimulatedProvider()
+        let provider = GatedProvider(base: simulator)
         try await withApp(provider: provider) { client, _ in
-            let sale = try await client.createSale(["reservation_ttl_seconds": 3])
+            let sale = try await client.createSale(["reservation_ttl_seconds": 10])
             let reservation = try await client.reservation(in: sale, email: "late@example.com")
-            let late = try await client.pay(reservation, card: Self.good)
+            let paying = Task { try await client.pay(reservation, card: Self.good) }
+            _ = try await eventually { await provider.gate.held > 0 ? true : nil }
+            _ = try await eventually { try await client.stats(sale).int("available") == 5 ? true : nil }
+            await provider.gate.open()
+            let late = try await paying.value
             #expect(late.status == .gone && late.error == "reservation_expired", "\(late.text)")
             let ledger = try await eventually { () async -> ProviderLedger? in
-                let ledger = await provider.ledger()
+                let ledger = await simulator.ledger()
                 return ledger.refunds.isEmpty ? nil : ledger
             }
             #expect(ledger.charges.count == 1 && ledger.refunds.first?.chargeID == ledger.charges.first?.id)
@@ -184,11 +190,49 @@ extension TestClientProtocol {
 }
 
 /// Polls `probe` until it yields a value (20 s at most: generous for a loaded machine).
+/// Waits for an event by asking `probe` until it answers. The bound only keeps a broken
+/// build from hanging the suite: it is far beyond what the event needs on a busy machine.
 func eventually<T>(_ probe: () async throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + .seconds(20)
+    let deadline = ContinuousClock.now + .seconds(90)
     while ContinuousClock.now < deadline {
         if let value = try await probe() { return value }
         try await Task.sleep(for: .milliseconds(50))
     }
     throw ProcessError("gave up waiting")
+}
+
+/// The simulator behind a gate the test opens: charges wait at the gate, so a test decides
+/// when a charge lands (after an expiry it has seen, say) instead of racing a latency.
+struct GatedProvider: PaymentProvider {
+    actor Gate {
+        private(set) var held = 0
+        private var isOpen = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        func pass() async {
+            guard !isOpen else { return }
+            held += 1
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        func open() {
+            isOpen = true
+            for continuation in waiting { continuation.resume() }
+            waiting = []
+        }
+    }
+
+    let base: SimulatedProvider
+    let gate = Gate()
+
+    func charge(_ request: ChargeRequest, idempotencyKey: String) async throws -> ChargeOutcome {
+        await gate.pass()
+        return try await base.charge(request, idempotencyKey: idempotencyKey)
+    }
+
+    func charge(idempotencyKey: String) async throws -> ProviderCharge? { try await base.charge(idempotencyKey: idempotencyKey) }
+    func refund(chargeID: String, idempotencyKey: String) async throws -> ProviderRefund {
+        try await base.refund(chargeID: chargeID, idempotencyKey: idempotencyKey)
+    }
+    func ledger() async throws -> ProviderLedger { await base.ledger() }
 }

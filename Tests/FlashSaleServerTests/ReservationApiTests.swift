@@ -127,16 +127,20 @@ import Testing
         }
     }
 
-    @Test func unpaidReservationsExpireWithinASecond() async throws {
-        try await withApp { client, _ in
-            let sale = try await client.createSale(["quantity": 1, "reservation_ttl_seconds": 1])
+    /// The sweeper returns the units of an unpaid reservation after `expires_at` (how soon
+    /// is a timing claim, measured where the machine is quiet: BENCHMARKS.md), and only then.
+    @Test func unpaidReservationsExpireAndReturnTheirUnits() async throws {
+        try await withApp { client, store in
+            let sale = try await client.createSale(["quantity": 1, "reservation_ttl_seconds": 2])
             let reply = try await client.reserve(sale, pass: try await client.admittedPass(sale), json: #"{"email": "a@example.com"}"#)
             let expiresAt = try #require(reply["expires_at"].flatMap(Timestamp.parse))
-            let held = try await client.stats(sale).int("available")
-            if Date() < expiresAt { #expect(held == 0) }  // (a loaded machine may already be past it)
-            try await Task.sleep(for: .seconds(max(0, expiresAt.timeIntervalSinceNow) + 1))
-            let stats = try await client.stats(sale)
-            #expect(stats.int("available") == 1 && stats.int("reserved") == 0)
+            let id = try #require(reply["reservation_id"].flatMap(UUID.init(uuidString:)))
+            let returned = try await eventually { () async throws -> Date? in
+                let stats = try await client.stats(sale)
+                return stats.int("available") == 1 && stats.int("reserved") == 0 ? Date() : nil
+            }
+            #expect(returned >= expiresAt, "returned before it expired")
+            #expect(try await store.reservation(id: id)?.status == .expired)
         }
     }
 

@@ -116,9 +116,9 @@ import Testing
             let single = try await client.createSale(["quantity": 1])
             let pass = try await client.admittedPass(single)
             #expect(try await client.reserve(single, pass: pass, json: #"{"email": "s@example.com"}"#).status == .created)
-            // One unit held: once the storefront cache has seen it (≤ 250 ms), waiting
-            // shoppers keep waiting, since the unit may come back.
-            try await Task.sleep(for: .milliseconds(600))
+            // One unit held: once the storefront cache has seen it, waiting shoppers keep
+            // waiting, since the unit may come back (and are never told sold out).
+            _ = try await eventually { try await client.send(.get, "/api/v1/sales/\(single)").int("available") == 0 ? true : nil }
             #expect(try await client.join(single)["status"] == "waiting")
         }
     }
@@ -129,9 +129,11 @@ import Testing
     /// who joined early recomputes their first arrival from the seed and their pass.
     @Test func earlyBirdsCanCheckTheirDraw() async throws {
         try await withApp { client, _ in
-            let start = Date().addingTimeInterval(4)  // room for a loaded machine before the join
+            // An opening an hour away: the join is early however slow the machine is; the
+            // operator then opens the sale now, and the early bird is drawn into that second.
+            let later = Date().addingTimeInterval(3_600)
             let sale = try await client.createSale([
-                "starts_at": Timestamp.format(start), "ends_at": Timestamp.format(start.addingTimeInterval(600)),
+                "starts_at": Timestamp.format(later), "ends_at": Timestamp.format(later.addingTimeInterval(600)),
             ])
             let joined = try await client.join(sale)
             #expect(joined["status"] == "not_started")
@@ -139,8 +141,9 @@ import Testing
             let commitment = try #require(before["lottery_commitment"])
             #expect(before["lottery_seed"] == nil)
 
-            try await Task.sleep(for: .seconds(max(0, start.timeIntervalSinceNow)))
-            // The cached sale object may lag by up to a second (longer on a loaded machine).
+            let opened = try await client.send(
+                .patch, "/api/v1/admin/sales/\(sale)", headers: adminAuth, json: #"{"starts_at": "\#(Timestamp.format(Date()))"}"#)
+            #expect(opened.status == .ok, "\(opened.text)")
             let seedHex = try await eventually { try await client.send(.get, "/api/v1/sales/\(sale)")["lottery_seed"] }
             let seed = stride(from: 0, to: seedHex.count, by: 2).map { offset -> UInt8 in
                 let index = seedHex.index(seedHex.startIndex, offsetBy: offset)
@@ -148,11 +151,22 @@ import Testing
             }
             let lottery = Lottery(seed: seed)
             #expect(lottery.commitment == commitment)
-            let token = try #require(joined["pass"])
-            let pass = try #require(PassSigner(secret: ServerConfig.testing.secret).verify(token))
-            let startsAt = try #require(before["starts_at"].flatMap(Timestamp.parse))
+            // The next poll carries the pass re-drawn for the new opening.
+            let earlyToken = try #require(joined["pass"])
+            let polled = try await client.join(sale, pass: earlyToken)
+            let signer = PassSigner(secret: ServerConfig.testing.secret)
+            let early = try #require(signer.verify(earlyToken))
+            let token = try #require(polled["pass"])
+            let pass = try #require(signer.verify(token))
+            #expect(pass.visitorID == early.visitorID)
+            let startsAt = try #require(opened["starts_at"].flatMap(Timestamp.parse))
             let drawn = lottery.draw(visitor: pass.visitorID, startsAt: startsAt)
             #expect(Int64((pass.firstArrival.timeIntervalSince1970 * 1000).rounded()) == Int64((drawn.timeIntervalSince1970 * 1000).rounded()))
+            // Once it has started, the opening cannot move.
+            let moved = try await client.send(
+                .patch, "/api/v1/admin/sales/\(sale)", headers: adminAuth, json: #"{"starts_at": "\#(Timestamp.format(later))"}"#)
+            #expect(moved.status == .conflict && moved.error == "sale_started", "\(moved.text)")
         }
     }
 }
+

@@ -16,7 +16,7 @@ import Testing
         var pollsAfterSoldOut: [(at: Date, status: String)] = []
     }
 
-    @Test(.timeLimit(.minutes(2))) func aCrowdIsAdmittedInOrderAtTheRateAndToldWhenItIsOver() async throws {
+    @Test(.timeLimit(.minutes(10))) func aCrowdIsAdmittedInOrderAtTheRateAndToldWhenItIsOver() async throws {
         let (database, folder) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try await ServerProcess.start(database: database)
