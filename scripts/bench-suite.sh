@@ -132,7 +132,11 @@ start_server() { # NAME → sets server_pid, server_url
     local port
     port=$(free_port)
     start_process "$work/$1.log" "$bin" serve --port "$port" --database "sqlite:$work/$1.sqlite" \
-        --admin-token "$admin_token" --secret bench-suite-secret --log-level warning
+        --admin-token "$admin_token" --secret bench-suite-secret --log-level warning \
+        --join-limit 1000000/1000000 --request-limit 1000000/1000000 --checkout-limit 1000000/1000000 \
+        --max-connections-per-client 4096
+    # (the load comes from one loopback address; the shield's limits have their own runs:
+    # scripts/attack-suite.sh)
     server_pid=$last_pid
     server_url=http://127.0.0.1:$port
     wait_for_http "$server_url/readyz" || { tail "$work/$1.log" >&2; return 1; }

@@ -26,15 +26,28 @@ public func buildApplication(
     let readiness = Readiness()
     let idempotency = IdempotencyGuard(store: store)
 
+    // The edge shield: one resolved client address, the access lists, per-client limits.
+    let resolver = ClientAddressResolver(trustedProxies: config.trustedProxies)
+    let accessLists = AccessLists(store: store)
+    let limits = ClientLimits(settings: config.shield)
+    let shieldEvents = ShieldEvents(metrics: metrics, logger: logger)
+    let renderer = PageRenderer(library: try PageTemplates.library())
+    let shieldPages = ShieldPages(renderer: renderer)
+
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
+    router.add(
+        middleware: ShieldMiddleware(
+            resolver: resolver, lists: accessLists, limits: limits, events: shieldEvents, signer: waitingRoom.signer,
+            adminToken: Array(config.adminToken.utf8), pages: shieldPages))
     OpsController(store: store, readiness: readiness, metrics: metrics).addRoutes(to: router)
     let api = router.group("api/v1")
-    AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom)
-        .addRoutes(to: api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken)))
+    let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken))
+    AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom).addRoutes(to: admin)
+    AccessListController(store: store, lists: accessLists).addRoutes(to: admin)
     StorefrontController(catalog: catalog).addRoutes(to: api)
-    let queue = QueueController(catalog: catalog, waitingRoom: waitingRoom, metrics: metrics)
+    let queue = QueueController(catalog: catalog, waitingRoom: waitingRoom, metrics: metrics, limits: limits, events: shieldEvents)
     queue.addRoutes(to: api)
     let reservations = ReservationController(
         catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: idempotency, metrics: metrics)
@@ -52,7 +65,7 @@ public func buildApplication(
     PaymentController(checkout: checkout).addRoutes(to: api)
     PageController(
         catalog: catalog, waitingRoom: waitingRoom, queue: queue, reservations: reservations, checkout: checkout,
-        library: try PageTemplates.library()
+        renderer: renderer, shieldPages: shieldPages
     ).addRoutes(to: router)
 
     let services: [any Service] =
@@ -67,11 +80,19 @@ public func buildApplication(
             OutboxWorker(
                 store: store, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
                 interval: config.outboxInterval, logger: logger),
+            AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
         ]
+
+    let guardSettings = ConnectionGuard.Settings(
+        counter: ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections),
+        resolver: resolver, headerTimeout: .init(config.shield.headerTimeout), bodyTimeout: .init(config.shield.bodyTimeout),
+        writeTimeout: .init(config.shield.writeTimeout), events: shieldEvents)
 
     var app = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuard(guardSettings)], idleTimeout: .init(config.shield.idleTimeout))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         services: services,
         onServerRunning: { channel in
@@ -82,6 +103,7 @@ public func buildApplication(
     )
     app.beforeServerStarts {
         try await store.migrate()
+        try await accessLists.refresh(force: true)
         readiness.markMigrated()
         if config.demoSale { try await DemoSale.ensure(in: store, logger: logger) }
         for sale in try await catalog.refresh() {

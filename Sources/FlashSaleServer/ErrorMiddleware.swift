@@ -36,10 +36,14 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     init(token: String) { self.token = Array(token.utf8) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-            Self.constantTimeEqual(Array(header.dropFirst(7).utf8), token)
-        else { throw APIError.unauthorized }
+        guard Self.isAuthorized(request, token: token) else { throw APIError.unauthorized }
         return try await next(request, context)
+    }
+
+    /// Whether the request carries `Authorization: Bearer <token>` (compared in constant time).
+    static func isAuthorized(_ request: Request, token: [UInt8]) -> Bool {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return false }
+        return constantTimeEqual(Array(header.dropFirst(7).utf8), token)
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -20,6 +20,7 @@ enum JSONResponse {
     static func error(_ error: APIError) -> Response {
         var headers: HTTPFields = [:]
         if error.status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"flashsale-admin\"" }
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         return make(status: .init(code: error.status), body: error.body, headers: headers)
     }
 

@@ -33,6 +33,8 @@ public struct ServerConfig: Sendable {
     public var reconcileMargin: Duration = .seconds(2)
     /// How often the outbox worker looks for due messages.
     public var outboxInterval: Duration = .milliseconds(250)
+    /// The edge shield: per-client limits, connection caps and timeouts.
+    public var shield = ShieldSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseURL = .default,
@@ -78,6 +80,7 @@ public struct ServerConfig: Sendable {
         guard !adminToken.isEmpty else { throw ConfigError("--admin-token must not be empty") }
         guard !secret.isEmpty else { throw ConfigError("--secret must not be empty") }
         guard admissionStockFactor > 0 else { throw ConfigError("--admission-stock-factor must be positive") }
+        try shield.validate()
     }
 }
 

@@ -101,6 +101,14 @@ final class ShopMetrics: Sendable {
         }
     }
 
+    /// Refusals of the edge shield; both labels come from small fixed sets.
+    func shieldRefusal(reason: String, detail: String) {
+        counter(
+            "shield_refusals", help: "Requests and connections the edge shield refused, by reason and detail.",
+            [("reason", reason), ("detail", detail)]
+        ).increment()
+    }
+
     func text() -> [UInt8] { registry.emitToBuffer() }
 }
 

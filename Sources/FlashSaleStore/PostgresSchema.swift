@@ -122,6 +122,23 @@ enum PostgresSchema {
                 "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending'",
             ]
         ),
+        (
+            3, "access lists",
+            [
+                """
+                CREATE TABLE access_rules (
+                    list text NOT NULL CHECK (list IN ('block', 'allow')),
+                    cidr text NOT NULL,
+                    reason text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz,
+                    PRIMARY KEY (list, cidr)
+                )
+                """,
+                "CREATE TABLE access_list_version (id integer PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)",
+                "INSERT INTO access_list_version (id, version) VALUES (1, 0)",
+            ]
+        ),
     ]
 
     static func migrate(client: PostgresClient, logger: Logger) async throws {

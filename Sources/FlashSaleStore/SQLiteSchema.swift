@@ -113,6 +113,26 @@ enum SQLiteSchema {
                     CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
                     """)
         }
+        migrator.registerMigration("v3-access-lists") { db in
+            try db.execute(
+                sql: """
+                    -- The operator's block and allow lists; cidr in canonical form (CIDR.description).
+                    CREATE TABLE access_rules (
+                        list TEXT NOT NULL CHECK (list IN ('block', 'allow')),
+                        cidr TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        PRIMARY KEY (list, cidr)
+                    );
+                    -- Moves on every change, so that nodes re-read the lists only when they changed.
+                    CREATE TABLE access_list_version (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        version INTEGER NOT NULL
+                    );
+                    INSERT INTO access_list_version (id, version) VALUES (1, 0);
+                    """)
+        }
         return migrator
     }
 }

@@ -37,8 +37,26 @@ public protocol IdempotencyStore: Sendable {
     func purgeIdempotencyKeys(before cutoff: Date) async throws -> Int
 }
 
+/// The operator's block and allow lists, shared by every node of a deployment.
+public protocol AccessListStore: Sendable {
+    /// Adds a rule, or replaces the rule for the same network on the same list.
+    func putAccessRule(_ rule: AccessRule) async throws
+    /// Removes the rule for `cidr` from `list`; false when there was none.
+    func removeAccessRule(list: AccessRule.List, cidr: CIDR) async throws -> Bool
+    /// Every rule on both lists that is still active at `now`.
+    func accessRules(now: Date) async throws -> [AccessRule]
+    /// A number that moves on every change to the lists: nodes poll it (one row) and re-read
+    /// the lists only when it moved.
+    func accessListVersion() async throws -> Int64
+    /// Calls `changed` each time any node changes the lists, until the task is cancelled
+    /// (PostgreSQL: LISTEN on `flashsale_access_list`, notified in the changing
+    /// transaction). Returns at once where the database has no notifications (SQLite):
+    /// polling `accessListVersion` is then the only way, and always the fallback.
+    func listenForAccessListChanges(_ changed: @escaping @Sendable () async -> Void) async throws
+}
+
 /// Everything the shop keeps, on one database.
-public protocol Store: SaleStore, ReservationStore, IdempotencyStore, PaymentStore {
+public protocol Store: SaleStore, ReservationStore, IdempotencyStore, PaymentStore, AccessListStore {
     /// "sqlite" or "postgres".
     var kind: String { get }
     /// Applies pending migrations; safe to call from several nodes at once.
@@ -89,12 +107,5 @@ public enum StoreError: Error, CustomStringConvertible {
         case .corruptRow(let text): "unexpected row: \(text)"
         case .inventoryGuardFailed(let id): "the stock guard of sale \(id.lowercased) refused a planned batch"
         }
-    }
-}
-
-extension SalePatch {
-    /// The patched end must stay after the start.
-    func validate(against sale: Sale) throws(APIError) {
-        if let endsAt, endsAt <= sale.startsAt { throw .validation("ends_at must be after starts_at") }
     }
 }

@@ -42,6 +42,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder that receives one confirmation email per paid order (RFC 5322 files). [FLASHSALE_MAIL_DROP]")
     var mailDrop: String?
     @Option(help: "Longest wait for the payment provider per call, in milliseconds.") var paymentTimeoutMs = 3_000
+    @Option(help: "Joins per client address: PER_MINUTE/BURST.") var joinLimit = ShieldSettings().joins.description
+    @Option(help: "Reservations and payments per queue pass or reservation: PER_MINUTE/BURST.")
+    var checkoutLimit = ShieldSettings().checkout.description
+    @Option(help: "Other requests per client address: PER_MINUTE/BURST.") var requestLimit = ShieldSettings().requests.description
+    @Option(help: "Open connections in total.") var maxConnections = ShieldSettings().maxConnections
+    @Option(help: "Open connections per client address (trusted proxies count only in the total).")
+    var maxConnectionsPerClient = ShieldSettings().maxConnectionsPerClient
+    @Option(help: "Seconds a request head may take from its first byte.") var headerTimeout = 10.0
+    @Option(help: "Seconds a request body may take after its head.") var bodyTimeout = 10.0
+    @Option(help: "Seconds a response may wait for a client that stopped reading.") var writeTimeout = 10.0
+    @Option(help: "Seconds an idle keep-alive connection stays open.") var idleTimeout = 30.0
     @Flag(help: "Create a demo sale (100 units, opening 30 s after start) when none is running.") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log format: text or json (one JSON object per line).") var logFormat = "text"
@@ -79,6 +90,13 @@ struct Serve: AsyncParsableCommand {
         config.paymentTimeout = .milliseconds(paymentTimeoutMs)
         config.nodeCount = nodeCount
         config.nodeIndex = nodeIndex
+        config.shield = try shieldSettings()
+        let descriptors = FileDescriptorLimit.raise(toFit: config.shield.maxConnections)
+        if descriptors.soft < config.shield.maxConnections + FileDescriptorLimit.reserve {
+            logger.warning(
+                "the process may open only \(descriptors.soft) files: fewer connections than --max-connections will be accepted",
+                metadata: ["hard_limit": "\(descriptors.hard)"])
+        }
         do {
             try config.validate()
         } catch {
@@ -87,6 +105,28 @@ struct Serve: AsyncParsableCommand {
         logger.info("starting", metadata: ["database": "\(config.database)", "node": "\(nodeIndex + 1)/\(nodeCount)"])
         let app = try await buildApplication(config, logger: logger)
         try await app.runService()
+    }
+
+    func shieldSettings() throws -> ShieldSettings {
+        var shield = ShieldSettings()
+        func policy(_ text: String, _ flag: String) throws -> RatePolicy {
+            guard let policy = RatePolicy(text) else { throw ValidationError("--\(flag) must be PER_MINUTE/BURST, both ≥ 1, such as 60/30") }
+            return policy
+        }
+        shield.joins = try policy(joinLimit, "join-limit")
+        shield.checkout = try policy(checkoutLimit, "checkout-limit")
+        shield.requests = try policy(requestLimit, "request-limit")
+        shield.maxConnections = maxConnections
+        shield.maxConnectionsPerClient = maxConnectionsPerClient
+        for (value, flag) in [(headerTimeout, "header"), (bodyTimeout, "body"), (writeTimeout, "write"), (idleTimeout, "idle")]
+        where !(0.1...3_600).contains(value) {
+            throw ValidationError("--\(flag)-timeout must be between 0.1 and 3600 seconds")
+        }
+        shield.headerTimeout = .milliseconds(Int(headerTimeout * 1000))
+        shield.bodyTimeout = .milliseconds(Int(bodyTimeout * 1000))
+        shield.writeTimeout = .milliseconds(Int(writeTimeout * 1000))
+        shield.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
+        return shield
     }
 
     static func parsePort(_ text: String) throws -> Int {

@@ -29,14 +29,23 @@ final class ServerProcess: Sendable {
         self.output = output
     }
 
+    /// The shield's per-address limits, raised: these tests play a whole crowd from one
+    /// loopback address to check other promises (the shield has tests of its own, and
+    /// `scripts/attack-suite.sh` plays distinct addresses). A test may pass its own.
+    static let crowdFromOneAddress = [
+        "--join-limit": "1000000/1000000", "--request-limit": "1000000/1000000", "--checkout-limit": "1000000/1000000",
+        "--max-connections-per-client": "4096",
+    ]
+
     /// Starts the server and waits for its `listening on http://HOST:PORT` line.
     static func start(database: String, extraArguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
         let mailDrop = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-mail-\(UUID().uuidString)").path
+        let limits = crowdFromOneAddress.sorted { $0.key < $1.key }.filter { !extraArguments.contains($0.key) }.flatMap { [$0.key, $0.value] }
         return try await launch(
             [
                 "serve", "--port", "0", "--database", database, "--admin-token", adminToken, "--secret", "s3cret",
                 "--mail-drop", mailDrop,
-            ] + extraArguments, environment: environment)
+            ] + limits + extraArguments, environment: environment)
     }
 
     /// Starts `flashsale psp` on a free port with its ledger in `ledger`.

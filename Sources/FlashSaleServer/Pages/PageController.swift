@@ -13,7 +13,8 @@ struct PageController: Sendable {
     let queue: QueueController
     let reservations: ReservationController
     let checkout: CheckoutService
-    let library: MustacheLibrary
+    let renderer: PageRenderer
+    let shieldPages: ShieldPages
 
     static let formLimit = 16 * 1024
 
@@ -39,7 +40,12 @@ struct PageController: Sendable {
     @Sendable func checkout(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let sale = try await sale(context) else { return notFound(request) }
         let now = Date()
-        let answer = queue.poll(request, sale: sale)
+        let answer: QueueAnswer
+        do {
+            answer = try queue.poll(request, context: context, sale: sale)
+        } catch {
+            return shieldPages.refusal(.rateLimited(retryAfter: Double(error.retryAfterSeconds ?? 1)), for: request)
+        }
         let headers = waitingRoom.passHeaders(token: waitingRoom.signer.sign(answer.pass), sale: sale)
         switch answer.status {
         case .admitted:
@@ -142,21 +148,13 @@ struct PageController: Sendable {
             status: .notFound)
     }
 
-    /// Errors go to a browser (which asks for `text/html`) as a page, and to any other client
-    /// as the contract's JSON error body.
-    static func wantsHTML(_ request: Request) -> Bool {
-        request.headers[values: .accept].contains { $0.contains("text/html") }
-    }
+    static func wantsHTML(_ request: Request) -> Bool { PageRenderer.wantsHTML(request) }
 
     private static func object(_ data: Data) -> [String: Any]? {
         (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
     private func render(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = "text/html; charset=utf-8"
-        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
-        let html = library.render(view, withTemplate: template) ?? ""
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        renderer.render(template, view, status: status, headers: headers)
     }
 }
