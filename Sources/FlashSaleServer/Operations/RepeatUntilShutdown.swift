@@ -1,0 +1,31 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs `body` every `interval` until shutdown; a failed pass is logged under `failure`
+/// and the next pass tries again.
+func repeatUntilShutdown(
+    every interval: Duration, logger: Logger, failure: String, level: Logger.Level = .warning,
+    _ body: @escaping @Sendable () async throws -> Void
+) async throws {
+    try await repeatUntilShutdown(every: interval) {
+        do {
+            try await body()
+        } catch where !Task.isCancelled {
+            logger.log(level: level, "\(failure)", metadata: ["error": "\(error)"])
+        } catch {}
+    }
+}
+
+/// Runs `body` every `interval` until the service group shuts down gracefully.
+func repeatUntilShutdown(every interval: Duration, _ body: @escaping @Sendable () async -> Void) async throws {
+    do {
+        try await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: interval)
+                await body()
+            }
+        }
+    } catch is CancellationError {
+        // Shutdown: the loop ends quietly.
+    }
+}
