@@ -9,7 +9,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a baseline run side by side.",
-        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self]
+        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self, ShieldBench.self]
     )
 }
 
@@ -137,5 +137,24 @@ struct QueueBench: AsyncParsableCommand {
                      result.rssStartMiB, result.rssAfterJoinsMiB, result.passes, result.rssAfterPollsMiB, result.passes,
                      result.rssAfterPollsMiB - result.rssStartMiB))
         print("joins: \(Int(result.joinsPerSecond)) /s; polls: \(Int(result.pollsPerSecond)) /s; answers \(result.statuses)")
+    }
+}
+
+struct ShieldBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shield",
+        abstract: "The shield's per-request costs: access-list lookup (trie vs scan) and per-client buckets with many clients.")
+
+    @Option(help: "Networks on the access list.") var networks = 100_000
+    @Option(help: "Distinct clients fed to the rate limiter.") var clients = 1_000_000
+    @Option(help: "Clients the limiter remembers at most.") var capacity = 100_000
+
+    func run() async throws {
+        let r = ShieldBenchmark(networks: networks, clients: clients, capacity: capacity).run()
+        print(String(format: "access list, %d networks: trie %.0f ns/lookup, scan %.0f ns/lookup (%.0fx); tables built in %.0f ms",
+            r.networks, r.trieLookupNanoseconds, r.scanLookupNanoseconds, r.scanLookupNanoseconds / r.trieLookupNanoseconds,
+            r.tableBuildMilliseconds))
+        print(String(format: "rate limiter, %d distinct clients: %.0f ns/take, %d held (capacity %d), +%.1f MiB resident",
+            r.distinctClients, r.takeNanoseconds, r.limiterHeld, r.limiterCapacity, r.limiterMiB))
     }
 }
