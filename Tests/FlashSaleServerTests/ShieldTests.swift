@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -19,18 +20,28 @@ import Testing
         return ("198.18.\(a).0/24", "198.18.\(a).\(b)")
     }
 
+    /// SQLite always; PostgreSQL (a scratch database of its own) when the suite has a server.
+    static var stores: [String] {
+        ProcessInfo.processInfo.environment["FLASHSALE_TEST_POSTGRES_URL"] == nil ? ["sqlite"] : ["sqlite", "postgres"]
+    }
+
     func withShield(
-        _ configure: (inout ServerConfig) -> Void = { _ in }, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+        _ kind: String, _ configure: (inout ServerConfig) -> Void = { _ in },
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         var config = ServerConfig.testing
         config.trustedProxies = [CIDR("127.0.0.0/8")!]
         configure(&config)
-        let app = try await buildApplication(config, store: try SQLiteStore(path: nil))
+        let scratch = kind == "postgres" ? try ScratchPostgres.create() : nil
+        defer { if let scratch { ScratchPostgres.drop(scratch) } }
+        let store: any Store = try scratch.map { try makeStore(try DatabaseURL(parsing: $0), logger: Logger(label: "shield-tests")) }
+            ?? SQLiteStore(path: nil)
+        let app = try await buildApplication(config, store: store)
         try await app.test(.live) { client in try await body(client) }
     }
 
-    @Test func theBlocklistIsKeptAndRefusesBadNetworks() async throws {
-        try await withShield { client in
+    @Test(arguments: stores) func theBlocklistIsKeptAndRefusesBadNetworks(store: String) async throws {
+        try await withShield(store) { client in
             let added = try await client.send(
                 .post, "/api/v1/admin/blocklist", headers: adminAuth, json: #"{"cidr": "203.0.113.0/24", "reason": "flood"}"#)
             #expect(added.status == .created, "\(added.text)")
@@ -59,8 +70,8 @@ import Testing
         }
     }
 
-    @Test func aBlockedClientIsRefusedOnEveryShopRouteAndOthersAreNot() async throws {
-        try await withShield { client in
+    @Test(arguments: stores) func aBlockedClientIsRefusedOnEveryShopRouteAndOthersAreNot(store: String) async throws {
+        try await withShield(store) { client in
             let sale = try await client.createSale()
             let (cidr, blocked) = Self.network()
             let other = "192.0.2.77"
@@ -90,9 +101,9 @@ import Testing
         }
     }
 
-    @Test func forwardedForCountsOnlyFromTrustedProxies() async throws {
+    @Test(arguments: stores) func forwardedForCountsOnlyFromTrustedProxies(store: String) async throws {
         // No trusted proxy: the header is the client's own claim and is ignored.
-        try await withShield({ $0.trustedProxies = [] }) { client in
+        try await withShield(store, { $0.trustedProxies = [] }) { client in
             let (cidr, member) = Self.network()
             #expect(try await client.send(.post, "/api/v1/admin/blocklist", headers: adminAuth, json: #"{"cidr": "\#(cidr)"}"#).status == .created)
             let spoofed = try await client.send(.get, "/api/v1/sales", headers: [HTTPField.Name("X-Forwarded-For")!: member])
@@ -105,8 +116,8 @@ import Testing
         }
     }
 
-    @Test func overTheLimitIs429WithRetryAfterAndTheAllowListIsExempt() async throws {
-        try await withShield({
+    @Test(arguments: stores) func overTheLimitIs429WithRetryAfterAndTheAllowListIsExempt(store: String) async throws {
+        try await withShield(store, {
             // One token a minute: the test sees the burst alone, however slow the machine.
             $0.shield.requests = RatePolicy(perMinute: 1, burst: 3)
             $0.shield.joins = RatePolicy(perMinute: 1, burst: 2)
@@ -132,8 +143,8 @@ import Testing
 
     /// 40 shoppers behind one NAT address join and poll as told: their polls are keyed on
     /// their passes, so none is ever refused, and a pass polling too soon gets its state.
-    @Test func shoppersBehindOneNATAddressAreNeverRefused() async throws {
-        try await withShield { client in
+    @Test(arguments: stores) func shoppersBehindOneNATAddressAreNeverRefused(store: String) async throws {
+        try await withShield(store) { client in
             let sale = try await client.createSale(["admission_rate_per_second": 5, "quantity": 100])
             let office: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "192.0.2.200"]
             try await withThrowingTaskGroup(of: [HTTPResponse.Status].self) { group in
