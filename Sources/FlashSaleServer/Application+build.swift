@@ -93,7 +93,7 @@ public func buildApplication(
         server: .http1(
             configuration: .init(
                 additionalChannelHandlers: [ConnectionGuard(guardSettings)], idleTimeout: .init(config.shield.idleTimeout))),
-        configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil, backlog: config.shield.listenBacklog),
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? config.port

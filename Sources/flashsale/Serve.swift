@@ -49,6 +49,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Open connections in total.") var maxConnections = ShieldSettings().maxConnections
     @Option(help: "Open connections per client address (trusted proxies count only in the total).")
     var maxConnectionsPerClient = ShieldSettings().maxConnectionsPerClient
+    @Option(help: "Connections the kernel may queue before they are accepted (capped by net.core.somaxconn).")
+    var listenBacklog = ShieldSettings().listenBacklog
     @Option(help: "Seconds a request head may take from its first byte.") var headerTimeout = 10.0
     @Option(help: "Seconds a request body may take after its head.") var bodyTimeout = 10.0
     @Option(help: "Seconds a response may wait for a client that stopped reading.") var writeTimeout = 10.0
@@ -118,6 +120,7 @@ struct Serve: AsyncParsableCommand {
         shield.requests = try policy(requestLimit, "request-limit")
         shield.maxConnections = maxConnections
         shield.maxConnectionsPerClient = maxConnectionsPerClient
+        shield.listenBacklog = listenBacklog
         for (value, flag) in [(headerTimeout, "header"), (bodyTimeout, "body"), (writeTimeout, "write"), (idleTimeout, "idle")]
         where !(0.1...3_600).contains(value) {
             throw ValidationError("--\(flag)-timeout must be between 0.1 and 3600 seconds")

@@ -39,6 +39,13 @@ public struct ShieldSettings: Sendable {
     /// count only towards the total).
     public var maxConnections = 10_000
     public var maxConnectionsPerClient = 256
+    /// Connections the kernel may queue before the server accepts them (capped by
+    /// net.core.somaxconn). The per-client cap acts after accept, so 20,000 connects from one
+    /// address pass through this queue. Measured with the release build (BENCHMARKS.md, "Edge
+    /// shield"): with 256 another client's p99 stays 54–75 ms (the kernel drops some SYNs; a
+    /// few connects retry after 1 s); with 1,024 it is 258 ms and with 4,096 606–707 ms, as
+    /// everyone queues behind the attacker. Hence Hummingbird's 256.
+    public var listenBacklog = 256
     /// A request head must arrive whole within this of its first byte.
     public var headerTimeout: Duration = .seconds(10)
     /// A request body must arrive whole within this of its head.
@@ -56,6 +63,7 @@ public struct ShieldSettings: Sendable {
     public init() {}
 
     func validate() throws {
+        guard listenBacklog >= 1 else { throw ConfigError("--listen-backlog must be at least 1") }
         guard maxConnections >= 1, maxConnectionsPerClient >= 1 else { throw ConfigError("connection caps must be at least 1") }
         guard maxConnectionsPerClient <= maxConnections else {
             throw ConfigError("--max-connections-per-client must not exceed --max-connections")
