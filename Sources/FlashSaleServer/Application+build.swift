@@ -83,9 +83,9 @@ public func buildApplication(
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
         ]
 
+    let connections = ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections)
     let guardSettings = ConnectionGuard.Settings(
-        counter: ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections),
-        resolver: resolver, headerTimeout: .init(config.shield.headerTimeout), bodyTimeout: .init(config.shield.bodyTimeout),
+        counter: connections, resolver: resolver, headerTimeout: .init(config.shield.headerTimeout), bodyTimeout: .init(config.shield.bodyTimeout),
         writeTimeout: .init(config.shield.writeTimeout), events: shieldEvents)
 
     var app = Application(
@@ -96,6 +96,13 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil, backlog: config.shield.listenBacklog),
         services: services,
         onServerRunning: { channel in
+            // Over-cap connections are refused on the listening socket, before any HTTP pipeline.
+            let filter = AcceptFilter(counter: connections, resolver: resolver, events: shieldEvents)
+            do {
+                try await channel.pipeline.addHandler(filter, position: .first).get()
+            } catch {
+                logger.warning("the accept filter could not be installed; caps apply after accept", metadata: ["error": "\(error)"])
+            }
             let port = channel.localAddress?.port ?? config.port
             logger.notice("listening on http://\(config.host):\(port)")
         },

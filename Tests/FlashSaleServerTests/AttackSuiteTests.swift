@@ -50,11 +50,7 @@ struct AttackSuiteTests {
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["FLASHSALE_BINARY": ServerProcess.binary.path]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runCapturingOutput(process)
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("{") }
         let runs = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
         #expect(!runs.isEmpty, "the attack suite reported nothing (exit \(process.terminationStatus))")
@@ -69,4 +65,19 @@ enum AttackTools {
         let found = ["slowhttptest", "wrk"].allSatisfy { tool in path.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") } }
         return found || ProcessInfo.processInfo.environment["CI"] != nil
     }
+}
+
+/// Runs `process` to its exit and returns what it wrote on standard output (or standard
+/// error). The output goes to a file, not a pipe: processes that other tests spawn
+/// meanwhile inherit a pipe's write end, and reading a pipe to its end would wait for them.
+func runCapturingOutput(_ process: Process, standardError: Bool = false) throws -> Data {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-output-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: file.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let handle = try FileHandle(forWritingTo: file)
+    if standardError { process.standardError = handle } else { process.standardOutput = handle }
+    try process.run()
+    process.waitUntilExit()
+    try handle.close()
+    return try Data(contentsOf: file)
 }

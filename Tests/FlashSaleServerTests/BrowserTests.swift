@@ -67,11 +67,7 @@ struct BrowserTests {
                 "python3", script, "--url", "\(server.baseURL)/sales/\(sale)/checkout", "--timeout", "60",
                 "--resume-when-waiting", "\(server.baseURL)/api/v1/admin/sales/\(sale)", "--admin-token", ServerProcess.adminToken,
             ] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runCapturingOutput(process)
         #expect(process.terminationStatus == 0)
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["output": line]

@@ -105,12 +105,9 @@ import Testing
         let bad = Process()
         bad.executableURL = ServerProcess.binary
         bad.arguments = ["serve", "--database", "mysql://nope", "--port", "0"]
-        bad.standardOutput = Pipe()
-        let errors = Pipe()
-        bad.standardError = errors
-        try bad.run()
-        bad.waitUntilExit()
+        bad.standardOutput = FileHandle.nullDevice
+        let errors = try runCapturingOutput(bad, standardError: true)
         #expect(bad.terminationStatus != 0)
-        #expect(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("unknown database"))
+        #expect(String(decoding: errors, as: UTF8.self).contains("unknown database"))
     }
 }
