@@ -36,15 +36,18 @@ import Testing
     @Test(arguments: StoreKind.enabled) func chargeForAnExpiredReservationIsRefunded(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let sale = try await makeSale(store, quantity: 5, limit: 2)
-            let result = try await store.commitReservations([attempt(sale, ttl: 0.5)], saleID: sale.id, now: Date())
+            // Every step at an instant of the test's own choosing: the payment begins while
+            // the hold is live, the provider answers after it expired, whatever the clock does.
+            let reserved = Date()
+            let result = try await store.commitReservations([attempt(sale, ttl: 0.5)], saleID: sale.id, now: reserved)
             guard case .reserved(let receipt) = result.outcomes[0] else { throw StoreError.corruptRow("not reserved") }
             let reservation = try #require(try await store.reservation(id: receipt.reservationID))
             let payment = newPayment(sale, reservation, key: "k2")
-            _ = try await store.beginPayment(payment, perCustomerLimit: 1, now: Date())
+            _ = try await store.beginPayment(payment, perCustomerLimit: 1, now: reserved)
             // The provider is slow; the reservation expires meanwhile.
-            try await Task.sleep(for: .milliseconds(600))
-            while try await !store.releaseExpired(now: Date(), limit: 1_000).isEmpty {}
-            let settled = try #require(try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_2"), now: Date()))
+            let answered = max(Date(), reservation.expiresAt.addingTimeInterval(0.1))
+            while try await !store.releaseExpired(now: answered, limit: 1_000).isEmpty {}
+            let settled = try #require(try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_2"), now: answered))
             #expect(settled.status == .refunding && settled.response?.status == 410)
             #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 5, reserved: 0, sold: 0))
             let refund = try await store.claimOutbox(now: Date(), lease: 30, limit: 10_000).first { $0.paymentID == payment.id }
