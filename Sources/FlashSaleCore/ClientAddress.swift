@@ -168,10 +168,27 @@ public struct ClientAddressResolver: Sendable {
         let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         var client = peer
         for hop in hops.reversed() where !hop.isEmpty {
-            guard let address = IPAddress.parse(hop).map(IPAddress.canonical) else { return client }
+            guard let address = Self.hopAddress(hop).map(IPAddress.canonical) else { return client }
             client = address
             if !isTrusted(address) { return address }
         }
         return client
+    }
+
+    /// A hop as proxies write it: an address, or an address with a port
+    /// (`203.0.113.7:5555`, `[2001:db8::1]:443`), which some proxies append.
+    static func hopAddress(_ hop: String) -> [UInt8]? {
+        if let address = IPAddress.parse(hop) { return IPAddress.canonical(address) }
+        let parts = hop.split(separator: ":", omittingEmptySubsequences: false)
+        let host: Substring
+        if hop.hasPrefix("["), let close = hop.firstIndex(of: "]"), hop[hop.index(after: close)...].hasPrefix(":") {
+            host = hop[hop.index(after: hop.startIndex)..<close]
+            guard hop[hop.index(close, offsetBy: 2)...].allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        } else if parts.count == 2, parts[0].contains("."), !parts[1].isEmpty, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) {
+            host = parts[0]
+        } else {
+            return nil
+        }
+        return IPAddress.parse(String(host)).map(IPAddress.canonical)
     }
 }

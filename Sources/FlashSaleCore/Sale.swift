@@ -180,12 +180,20 @@ public struct SalePatch: Sendable, Equatable, Codable {
 
     public var isEmpty: Bool { paused == nil && startsAt == nil && endsAt == nil && admissionRatePerSecond == nil }
 
+    /// How far in the past a new `starts_at` may lie (seconds): enough for "now" sent by a
+    /// slow client, not enough for a wrong year.
+    public static let startsAtSlack: TimeInterval = 60
+
     /// Checks the patch against the sale it changes, at `now`: 422 when the window would
     /// close before it opens or the rate is out of range (the bounds of `NewSale`), 409 when
     /// `starts_at` moves after the sale has started (its line is already formed).
     public func validate(against sale: Sale, now: Date) throws(APIError) {
-        if let startsAt, startsAt != sale.startsAt, now >= sale.startsAt {
-            throw .saleAlreadyStarted
+        if let startsAt, startsAt != sale.startsAt {
+            guard now < sale.startsAt else { throw .saleAlreadyStarted }
+            // "Open now" arrives a moment late; a start long past is a typo, not an intent.
+            guard startsAt >= now.addingTimeInterval(-Self.startsAtSlack) else {
+                throw .validation("starts_at must not be more than a minute in the past")
+            }
         }
         if let rate = admissionRatePerSecond, !(1...NewSale.maxAdmissionRate).contains(rate) {
             throw .validation("admission_rate_per_second must be between 1 and \(NewSale.maxAdmissionRate)")

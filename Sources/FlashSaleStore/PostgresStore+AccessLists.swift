@@ -6,17 +6,20 @@ extension PostgresStore {
     /// The LISTEN/NOTIFY channel of access-list changes.
     static let accessListChannel = "flashsale_access_list"
 
-    public func putAccessRule(_ rule: AccessRule) async throws {
+    public func putAccessRule(_ rule: AccessRule) async throws -> AccessRule {
         try await transaction { conn in
-            try await conn.query(
+            var stored = rule
+            let rows = try await conn.query(
                 """
                 INSERT INTO access_rules (list, cidr, reason, created_at, expires_at)
                 VALUES (\(rule.list.rawValue), \(rule.cidr.description), \(rule.reason), \(rule.createdAt), \(rule.expiresAt))
                 ON CONFLICT (list, cidr) DO UPDATE SET
-                    reason = excluded.reason, created_at = excluded.created_at, expires_at = excluded.expires_at
-                """, logger: logger
-            ).drain()
+                    reason = excluded.reason, expires_at = excluded.expires_at
+                RETURNING created_at
+                """, logger: logger)
+            for try await createdAt in rows.decode(Date.self) { stored.createdAt = createdAt }
             try await Self.bumpAccessListVersion(conn, logger: logger)
+            return stored
         }
     }
 

@@ -78,6 +78,18 @@ public struct PostgresStore: Store {
         try await transaction { conn in
             guard let sale = try await Self.fetchSale(conn, id: id, logger: logger, lock: true) else { return nil }
             try patch.validate(against: sale, now: now)
+            if patch.startsAt != nil || patch.endsAt != nil {
+                // A moved window must not overlap another sale of the same sku (as on create,
+                // under the same per-sku lock).
+                try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(sale.sku), 7))", logger: logger).drain()
+                let overlapping = try await conn.query(
+                    """
+                    SELECT 1 FROM sales WHERE sku = \(sale.sku) AND id <> \(id)
+                        AND starts_at < \(patch.endsAt ?? sale.endsAt) AND ends_at > \(patch.startsAt ?? sale.startsAt)
+                    """, logger: logger
+                ).collect()
+                if !overlapping.isEmpty { throw APIError.duplicateSKU }
+            }
             try await conn.query(
                 """
                 UPDATE sales SET paused = COALESCE(\(patch.paused), paused), starts_at = COALESCE(\(patch.startsAt), starts_at),

@@ -3,16 +3,21 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public func putAccessRule(_ rule: AccessRule) async throws {
+    public func putAccessRule(_ rule: AccessRule) async throws -> AccessRule {
         try await writer.write { db in
-            try db.execute(
+            let createdAt = try Int64.fetchOne(
+                db,
                 sql: """
                     INSERT INTO access_rules (list, cidr, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (list, cidr) DO UPDATE SET
-                        reason = excluded.reason, created_at = excluded.created_at, expires_at = excluded.expires_at
+                        reason = excluded.reason, expires_at = excluded.expires_at
+                    RETURNING created_at
                     """,
                 arguments: [rule.list.rawValue, rule.cidr.description, rule.reason, rule.createdAt.ms, rule.expiresAt?.ms])
             try Self.bumpAccessListVersion(db)
+            var stored = rule
+            if let createdAt { stored.createdAt = Date(ms: createdAt) }
+            return stored
         }
     }
 

@@ -70,6 +70,14 @@ public struct SQLiteStore: Store {
         try await writer.write { db in
             guard let sale = try Self.fetchSale(db, id: id) else { return nil }
             try patch.validate(against: sale, now: now)
+            if patch.startsAt != nil || patch.endsAt != nil {
+                // A moved window must not overlap another sale of the same sku (as on create).
+                let overlapping = try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM sales WHERE sku = ? AND id <> ? AND starts_at < ? AND ends_at > ?)",
+                    arguments: [sale.sku, id.lowercased, (patch.endsAt ?? sale.endsAt).ms, (patch.startsAt ?? sale.startsAt).ms]) ?? false
+                if overlapping { throw APIError.duplicateSKU }
+            }
             try db.execute(
                 sql: """
                     UPDATE sales SET paused = COALESCE(?, paused), starts_at = COALESCE(?, starts_at),

@@ -39,8 +39,9 @@ public protocol IdempotencyStore: Sendable {
 
 /// The operator's block and allow lists, shared by every node of a deployment.
 public protocol AccessListStore: Sendable {
-    /// Adds a rule, or replaces the rule for the same network on the same list.
-    func putAccessRule(_ rule: AccessRule) async throws
+    /// Adds a rule, or replaces the reason and expiry of the rule for the same network on the
+    /// same list (it keeps the instant it was first made). Returns the rule as stored.
+    func putAccessRule(_ rule: AccessRule) async throws -> AccessRule
     /// Removes the rule for `cidr` from `list`; false when there was none.
     func removeAccessRule(list: AccessRule.List, cidr: CIDR) async throws -> Bool
     /// Every rule on both lists that is still active at `now`.

@@ -85,6 +85,15 @@ struct ClientAddressResolverTests {
         #expect(resolve(proxy, [" , "]) == "10.0.0.5")
     }
 
+    @Test("hops with a port, as some proxies write them")
+    func hopsWithPorts() {
+        #expect(resolve(proxy, ["203.0.113.7:5555"]) == "203.0.113.7")
+        #expect(resolve(proxy, ["1.1.1.1, [2001:db8::7]:443"]) == "2001:db8::7")
+        #expect(resolve(proxy, ["203.0.113.7:", "10.0.0.1"]) == "10.0.0.1", "an empty port is garbage: the walk stops at the last good hop")
+        #expect(resolve(proxy, ["203.0.113.7:http"]) == "10.0.0.5")
+        #expect(resolve(proxy, ["[2001:db8::7]:x"]) == "10.0.0.5")
+    }
+
     @Test("every hop trusted: the left-most hop")
     func allTrusted() {
         #expect(resolve(proxy, ["10.1.1.1, 192.168.0.2, 10.0.0.3"]) == "10.1.1.1")
@@ -97,7 +106,7 @@ struct ClientAddressResolverTests {
         #expect(resolve(proxy, ["203.0.113.7, garbage"]) == "10.0.0.5", "no hop to the left of garbage is believed")
         #expect(resolve(proxy, ["203.0.113.7, garbage, 10.0.0.9"]) == "10.0.0.9")
         #expect(resolve(proxy, ["garbage, 203.0.113.7"]) == "203.0.113.7")
-        #expect(resolve(proxy, ["203.0.113.7:4711"]) == "10.0.0.5")
+        #expect(resolve(proxy, ["203.0.113.7:port"]) == "10.0.0.5")
         #expect(resolve(proxy, [",,,"]) == "10.0.0.5")
     }
 

@@ -113,7 +113,9 @@ import Testing
         // the payment starts within the 10 s the reservation lives).
         let simulator = try SimulatedProvider()
         let provider = GatedProvider(base: simulator)
-        try await withApp(provider: provider) { client, _ in
+        // The reconciler would ask the provider while the gate holds the charge, find none
+        // yet and fail the attempt (then refund the late charge): a path of its own.
+        try await withApp({ $0.reconcileMargin = .seconds(3_600) }, provider: provider) { client, _ in
             let sale = try await client.createSale(["reservation_ttl_seconds": 10])
             let reservation = try await client.reservation(in: sale, email: "late@example.com")
             let paying = Task { try await client.pay(reservation, card: Self.good) }
@@ -244,7 +246,7 @@ struct GatedProvider: PaymentProvider {
         return try await base.charge(request, idempotencyKey: idempotencyKey)
     }
 
-    func charge(idempotencyKey: String) async throws -> ProviderCharge? { try await base.charge(idempotencyKey: idempotencyKey) }
+    func charge(idempotencyKey: String) async throws -> ProviderCharge? { await base.charge(idempotencyKey: idempotencyKey) }
     func refund(chargeID: String, idempotencyKey: String) async throws -> ProviderRefund {
         try await base.refund(chargeID: chargeID, idempotencyKey: idempotencyKey)
     }

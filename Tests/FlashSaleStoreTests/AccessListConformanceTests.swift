@@ -20,12 +20,15 @@ import Testing
             let v4 = Self.uniqueNetwork()
             let v6 = Self.uniqueNetwork(ipv6: true)
             let before = try await store.accessListVersion()
-            try await store.putAccessRule(AccessRule(list: .block, cidr: v4, reason: "flood", createdAt: now))
-            try await store.putAccessRule(AccessRule(list: .allow, cidr: v6, reason: "office", createdAt: now))
-            // The same network on the same list is one rule: its reason is replaced.
-            try await store.putAccessRule(AccessRule(list: .block, cidr: v4, reason: "flood, again", createdAt: now))
+            _ = try await store.putAccessRule(AccessRule(list: .block, cidr: v4, reason: "flood", createdAt: now))
+            _ = try await store.putAccessRule(AccessRule(list: .allow, cidr: v6, reason: "office", createdAt: now))
+            // The same network on the same list is one rule: its reason is replaced, and it
+            // keeps the instant it was first made.
+            let replaced = try await store.putAccessRule(
+                AccessRule(list: .block, cidr: v4, reason: "flood, again", createdAt: now.addingTimeInterval(60)))
+            #expect(abs(replaced.createdAt.timeIntervalSince(now)) < 0.001 && replaced.reason == "flood, again")
             // The same network may stand on both lists.
-            try await store.putAccessRule(AccessRule(list: .allow, cidr: v4, reason: "monitoring", createdAt: now))
+            _ = try await store.putAccessRule(AccessRule(list: .allow, cidr: v4, reason: "monitoring", createdAt: now))
             let afterAdding = try await store.accessListVersion()
             #expect(afterAdding > before)
 
@@ -48,7 +51,7 @@ import Testing
         try await withStore(kind) { store in
             let now = Date()
             let network = Self.uniqueNetwork()
-            try await store.putAccessRule(
+            _ = try await store.putAccessRule(
                 AccessRule(list: .block, cidr: network, reason: "ten minutes", createdAt: now, expiresAt: now.addingTimeInterval(600)))
             #expect(try await store.accessRules(now: now).contains { $0.cidr == network })
             #expect(try await !store.accessRules(now: now.addingTimeInterval(601)).contains { $0.cidr == network })
@@ -81,7 +84,7 @@ import Testing
                 // A failed change ends the wait instead of leaving it hanging.
                 defer { continuation.finish() }
                 while !Task.isCancelled {
-                    try await store.putAccessRule(AccessRule(list: .block, cidr: network, reason: "notify", createdAt: Date()))
+                    _ = try await store.putAccessRule(AccessRule(list: .block, cidr: network, reason: "notify", createdAt: Date()))
                     try await Task.sleep(for: .milliseconds(200))
                 }
             }

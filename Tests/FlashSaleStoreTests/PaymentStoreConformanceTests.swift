@@ -50,7 +50,7 @@ import Testing
             let settled = try #require(try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_2"), now: answered))
             #expect(settled.status == .refunding && settled.response?.status == 410)
             #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 5, reserved: 0, sold: 0))
-            let refund = try await store.claimOutbox(now: Date(), lease: 30, limit: 10_000).first { $0.paymentID == payment.id }
+            let refund = try await store.claimOutbox(now: answered, lease: 30, limit: 10_000).first { $0.paymentID == payment.id }
             #expect(refund?.kind == .refund)
             try await store.markRefunded(paymentID: payment.id, now: Date())
             #expect(try await store.payment(id: payment.id)?.status == .refunded)

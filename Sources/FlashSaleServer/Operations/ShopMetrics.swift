@@ -101,6 +101,12 @@ final class ShopMetrics: Sendable {
         }
     }
 
+    /// Polls sooner than the pass was told: answered with the same state, not admitted then.
+    func earlyPoll(saleID: UUID) {
+        counter("queue_early_polls", help: "Queue polls sooner than poll_after_ms, answered with the same state.", [("sale", saleID.lowercased)])
+            .increment()
+    }
+
     /// Refusals of the edge shield; both labels come from small fixed sets.
     func shieldRefusal(reason: String, detail: String) {
         counter(

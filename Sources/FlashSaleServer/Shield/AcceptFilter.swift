@@ -7,7 +7,7 @@ import NIOCore
 /// costs an accept and a close, and the accept queue drains fast enough for other clients'
 /// connects to get through (docs/ATTACKS.md). `ConnectionGuard` keeps the exact count: it
 /// counts at activation and closes the few that pass here in the same instant.
-final class AcceptFilter: ChannelInboundHandler, RemovableChannelHandler {
+final class AcceptFilter: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 

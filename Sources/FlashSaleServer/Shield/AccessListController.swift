@@ -32,11 +32,16 @@ struct AccessListController: Sendable {
     private func add(_ request: Request, context: AppRequestContext, list: AccessRule.List) async throws -> Response {
         let (body, _) = try await request.decodeJSON(NewAccessRule.self, context: context)
         let rule = try body.rule(on: list, now: Date())
-        try await store.putAccessRule(rule)
+        // One call must not lock the operator out (the blocklist applies to admin routes).
+        if list == .block, let own = context.clientAddress, rule.cidr.contains(own) {
+            throw APIError.validation(
+                "\(rule.cidr) contains your own address \(IPAddress.format(own)); put your address on the allow list first")
+        }
+        let stored = try await store.putAccessRule(rule)
         try await lists.refresh(force: true)
         context.logger.notice(
-            "access rule added", metadata: ["list": "\(list.rawValue)", "cidr": "\(rule.cidr)", "reason": "\(rule.reason)"])
-        return try JSONResponse.encode(AccessRuleView(rule), status: .created)
+            "access rule added", metadata: ["list": "\(list.rawValue)", "cidr": "\(stored.cidr)", "reason": "\(stored.reason)"])
+        return try JSONResponse.encode(AccessRuleView(stored), status: .created)
     }
 
     private func show(_ list: AccessRule.List) async throws -> Response {

@@ -4,7 +4,8 @@ import Synchronization
 
 /// Every refusal the shield makes, counted in `/metrics` by reason and detail
 /// (`flashsale_shield_refusals_total`), and logged at most once per reason per
-/// `logInterval` with the count since the last line: a flood must not become a log flood.
+/// `logInterval` per reason and detail, with the count since the last line: a flood must
+/// not become a log flood.
 final class ShieldEvents: Sendable {
     enum Reason: String, Sendable, CaseIterable {
         /// On the blocklist: 403 `blocked`.
@@ -24,7 +25,7 @@ final class ShieldEvents: Sendable {
         var count = 0
         var lastLogged: ContinuousClock.Instant?
     }
-    private let pending = Mutex<[Reason: Pending]>([:])
+    private let pending = Mutex<[String: Pending]>([:])
 
     init(metrics: ShopMetrics, logger: Logger, logInterval: Duration = .seconds(10)) {
         self.metrics = metrics
@@ -38,10 +39,11 @@ final class ShieldEvents: Sendable {
     func refused(_ reason: Reason, detail: String, client: [UInt8]?) {
         metrics.shieldRefusal(reason: reason.rawValue, detail: detail)
         let now = ContinuousClock.now
+        let key = reason.rawValue + "/" + detail
         let count: Int? = pending.withLock { all in
-            var entry = all[reason, default: Pending()]
+            var entry = all[key, default: Pending()]
             entry.count += 1
-            defer { all[reason] = entry }
+            defer { all[key] = entry }
             if let last = entry.lastLogged, now - last < logInterval { return nil }
             let count = entry.count
             entry.count = 0

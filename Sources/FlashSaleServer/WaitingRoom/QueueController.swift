@@ -36,7 +36,8 @@ struct QueueController: Sendable {
         if !context.exemptFromLimits, let client = context.clientAddress {
             if let pass {
                 mayAdmit = limits.take(.polls, key: .visitor(pass.visitorID)) == nil
-                if !mayAdmit { events.refused(.rateLimited, detail: "polls", client: client) }
+                // Answered 200 with its state: not a refusal, but worth watching (bots poll early).
+                if !mayAdmit { metrics.earlyPoll(saleID: sale.id) }
             } else if let wait = limits.take(.joins, key: .address(client)) {
                 events.refused(.rateLimited, detail: "joins", client: client)
                 throw .rateLimited(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
