@@ -38,8 +38,9 @@ import Testing
             let sale = try await makeSale(store, quantity: 5, limit: 2)
             // Every step at an instant of the test's own choosing: the payment begins while
             // the hold is live, the provider answers after it expired, whatever the clock does.
+            // (5 s, so that other tests sweeping a shared database in real time leave it be.)
             let reserved = Date()
-            let result = try await store.commitReservations([attempt(sale, ttl: 0.5)], saleID: sale.id, now: reserved)
+            let result = try await store.commitReservations([attempt(sale, ttl: 5)], saleID: sale.id, now: reserved)
             guard case .reserved(let receipt) = result.outcomes[0] else { throw StoreError.corruptRow("not reserved") }
             let reservation = try #require(try await store.reservation(id: receipt.reservationID))
             let payment = newPayment(sale, reservation, key: "k2")
