@@ -276,15 +276,16 @@ start_server() { # EXTRA-FLAGS...
     server_pid=$last_pid
     server_port=""
     local i
-    for i in $(seq 600); do
+    # Waits for the ready line; 300 s only guards against a hung binary on a starved machine.
+    for i in $(seq 3000); do
         server_port=$(sed -n 's|.*listening on http://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$work/server.log" | head -1)
         [ -n "$server_port" ] && break
         ours "$server_pid" || { tail -20 "$work/server.log" >&2; die "the server exited before listening"; }
         sleep 0.1
     done
-    [ -n "$server_port" ] || die "the server did not log 'listening on' within 60 s"
+    [ -n "$server_port" ] || die "the server did not log 'listening on' within 300 s"
     server_url=http://127.0.0.1:$server_port
-    for i in $(seq 100); do
+    for i in $(seq 600); do
         curl -sf -m 2 -o /dev/null "$server_url/readyz" && break
         sleep 0.1
     done

@@ -68,7 +68,9 @@ final class ServerProcess: Sendable {
             if !data.isEmpty { output.append(data) }
         }
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(60)
+        // Waits for the event (the ready line, or the process's exit); the bound only keeps a
+        // hung binary from hanging the suite, far beyond a start on a starved machine.
+        let deadline = ContinuousClock.now + .seconds(300)
         while ContinuousClock.now < deadline {
             if let url = output.listeningURL { return ServerProcess(process: process, baseURL: url, output: output) }
             guard process.isRunning else { break }
@@ -109,7 +111,7 @@ final class ServerProcess: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))  // a guard, not a claim
         let body = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), body: Data(body.readableBytesView))
     }
