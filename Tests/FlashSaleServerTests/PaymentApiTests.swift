@@ -110,13 +110,13 @@ import Testing
     @Test func aChargeThatLandsAfterExpiryIsRefunded() async throws {
         // The provider holds the charge until the test has seen the reservation expire, so
         // the charge lands after the expiry however slow the machine (the only assumption:
-        // the payment starts within the 10 s the reservation lives).
+        // the payment starts within the 60 s the reservation lives).
         let simulator = try SimulatedProvider()
         let provider = GatedProvider(base: simulator)
         // The reconciler would ask the provider while the gate holds the charge, find none
         // yet and fail the attempt (then refund the late charge): a path of its own.
         try await withApp({ $0.reconcileMargin = .seconds(3_600) }, provider: provider) { client, _ in
-            let sale = try await client.createSale(["reservation_ttl_seconds": 10])
+            let sale = try await client.createSale(["reservation_ttl_seconds": 60])
             let reservation = try await client.reservation(in: sale, email: "late@example.com")
             let paying = Task { try await client.pay(reservation, card: Self.good) }
             _ = try await eventually { await provider.gate.held > 0 ? true : nil }
