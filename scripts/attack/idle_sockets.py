@@ -27,7 +27,6 @@ SIGTERM/SIGINT end the hold early (the report is still written). Standard librar
 
 import argparse
 import errno
-import json
 import os
 import resource
 import select
@@ -35,6 +34,8 @@ import signal
 import socket
 import sys
 import time
+
+from runfolder import emit
 
 
 def log(message):
@@ -265,12 +266,7 @@ def main():
         },
         "timeline": timeline,
     }
-    text = json.dumps(report)
-    if args.out:
-        with open(args.out, "w") as out:
-            out.write(text + "\n")
-    else:
-        print(text)
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ import threading
 import time
 import urllib.parse
 
+from runfolder import emit
+
 
 def percentile(values, p):
     if not values:
@@ -322,12 +324,7 @@ def main():
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: probe.stop.set())
     probe.run()
-    report = json.dumps(probe.report())
-    if args.out:
-        with open(args.out, "w") as out:
-            out.write(report + "\n")
-    else:
-        print(report)
+    emit(probe.report(), args.out)
 
 
 if __name__ == "__main__":

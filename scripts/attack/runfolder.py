@@ -1,5 +1,6 @@
 """What both report builders of scripts/attack-suite.sh read from a run's folder."""
 
+import json
 import os
 import re
 
@@ -42,3 +43,13 @@ class RunFolder:
             return float(text[0]) if text else None
         return {"cpus": os.cpu_count(), "load_1m_at_start": load("loadavg.attack_start"),
                 "load_1m_at_end": load("loadavg.attack_end")}
+
+
+def emit(report, path=None):
+    """Writes one report as a JSON line to `path`, or to standard output without one."""
+    text = json.dumps(report)
+    if path:
+        with open(path, "w") as out:
+            out.write(text + "\n")
+    else:
+        print(text)

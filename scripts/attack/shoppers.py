@@ -24,6 +24,8 @@ import threading
 import time
 import urllib.parse
 
+from runfolder import emit
+
 
 def percentile(values, p):
     if not values:
@@ -203,12 +205,7 @@ def main():
         args.spread = 0.7 * args.seconds
     run = Run(args)
     run.run()
-    text = json.dumps(run.report())
-    if args.out:
-        with open(args.out, "w") as out:
-            out.write(text + "\n")
-    else:
-        print(text)
+    emit(run.report(), args.out)
 
 
 if __name__ == "__main__":
