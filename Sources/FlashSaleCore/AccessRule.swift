@@ -47,6 +47,13 @@ public struct NewAccessRule: Sendable, Equatable, Decodable {
         self.expiresAt = expiresAt
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cidr = try c.decode(String.self, forKey: .cidr)
+        reason = try c.decodeOptional(String.self, forKey: .reason)
+        expiresAt = try c.decodeOptional(Date.self, forKey: .expiresAt)
+    }
+
     /// The rule this body asks for, or a 422 naming the field at fault: a CIDR that does
     /// not parse (`300.1.1.1/8`, `10.0.0.0/33`, `x`, `1.2.3.4/-1`, ''), a reason with
     /// control characters or over `maxReasonLength`, an expiry not in the future.
@@ -55,15 +62,8 @@ public struct NewAccessRule: Sendable, Equatable, Decodable {
             throw .validation("cidr must be an IPv4 or IPv6 network such as 203.0.113.0/24 or 2001:db8::/48")
         }
         let reason = reason ?? ""
-        guard reason.count <= Self.maxReasonLength, !reason.unicodeScalars.contains(where: Self.isControl) else {
-            throw .validation("reason must be at most \(Self.maxReasonLength) characters without control characters")
-        }
+        try TextField.check(reason, field: "reason", maxLength: Self.maxReasonLength, allowEmpty: true)
         if let expiresAt, expiresAt <= now { throw .validation("expires_at must be in the future") }
         return AccessRule(list: list, cidr: network, reason: reason, createdAt: now, expiresAt: expiresAt)
-    }
-
-    /// Unicode general category Cc (C0, DEL, C1), and the line and paragraph separators.
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.generalCategory == .control || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 }

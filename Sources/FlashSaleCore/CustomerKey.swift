@@ -2,24 +2,23 @@ import Foundation
 
 /// Normalises identities so that one customer counts once against `per_customer_limit`.
 public enum CustomerKey {
-    /// The canonical form of an email address, or nil when it is not one.
-    ///
-    /// Case is folded everywhere; `+tags` are dropped for every domain (plus addressing is
-    /// the reseller's cheapest trick and few real mailboxes contain a `+`); dots are dropped
-    /// and `googlemail.com` becomes `gmail.com` for Gmail, which ignores both.
+    /// The canonical form of an email address, or nil when it is not one
+    /// (`EmailAddress` says why).
     public static func email(_ raw: String) -> String? {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.utf8.count <= 254 else { return nil }
-        let parts = trimmed.lowercased().split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        var local = Substring(parts[0])
-        var domain = String(parts[1])
-        guard !local.isEmpty, local.count <= 64, !domain.isEmpty, domain.contains("."),
-            !domain.hasPrefix("."), !domain.hasSuffix("."),
-            local.allSatisfy({ !$0.isWhitespace && $0 != "<" && $0 != ">" && $0 != "," && $0 != ";" }),
-            domain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." })
-        else { return nil }
+        (try? EmailAddress(raw)).flatMap(email)
+    }
+
+    /// The canonical form of a parsed address: NFKC and case-folded (`EmailAddress`);
+    /// `+tags` are dropped for every domain (plus addressing is the reseller's cheapest
+    /// trick and few real mailboxes contain a `+`); dots are dropped and `googlemail.com`
+    /// becomes `gmail.com` for Gmail, which ignores both. Nil when nothing is left of the
+    /// local part (`+tag@example.com`).
+    public static func email(_ address: EmailAddress) -> String? {
+        var local = Substring(address.local)
+        var domain = address.domain
         if let plus = local.firstIndex(of: "+") { local = local[..<plus] }
+        // "a.+tag" leaves "a.": the key stays a valid address, its own canonical form.
+        while local.hasSuffix(".") { local = local.dropLast() }
         if domain == "googlemail.com" { domain = "gmail.com" }
         if domain == "gmail.com" { local = Substring(local.filter { $0 != "." }) }
         guard !local.isEmpty else { return nil }
@@ -30,14 +29,14 @@ public enum CustomerKey {
 
 extension CustomerKey {
     /// A shipping address reduced to what identifies the door: street line, postal code
-    /// and country, case-folded, punctuation dropped and common street words abbreviated,
+    /// and country, NFKC-normalised and case-folded (`TextField.folded`), punctuation dropped and common street words abbreviated,
     /// so "12 Main Street, Apt. 4" and "12 main st apt 4" count as one customer.
     public static func address(line1: String, postalCode: String, country: String) -> String {
-        let words = line1.lowercased()
+        let words = TextField.folded(line1)
             .map { $0.isLetter || $0.isNumber ? $0 : " " }
             .split(separator: " ", omittingEmptySubsequences: true)
             .map { abbreviations[String($0)] ?? String($0) }
-        let postal = postalCode.lowercased().filter { $0.isLetter || $0.isNumber }
+        let postal = TextField.folded(postalCode).filter { $0.isLetter || $0.isNumber }
         let nation = country.trimmingCharacters(in: .whitespaces).lowercased()
         return "\(words.joined(separator: " "))|\(postal)|\(nation)"
     }

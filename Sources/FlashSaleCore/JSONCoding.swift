@@ -75,3 +75,17 @@ public enum JSONCoding {
         }
     }
 }
+
+extension KeyedDecodingContainer {
+    /// An optional field of a request body: nil when the key is absent, the value when it
+    /// has one of type `T`. An explicit `null` is a wrong type (422), not "absent": a
+    /// client that sends `"quantity": null` has a bug the default would hide.
+    public func decodeOptional<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) {
+            throw DecodingError.typeMismatch(
+                T.self, .init(codingPath: codingPath + [key], debugDescription: "null is not a value; leave the field out instead"))
+        }
+        return try decode(T.self, forKey: key)
+    }
+}

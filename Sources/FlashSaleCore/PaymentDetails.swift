@@ -100,10 +100,15 @@ public struct ShippingAddress: Sendable, Codable, Equatable {
         self.country = country
     }
 
+    /// Postal codes run to 10 characters (a US ZIP+4, Iran's ten digits); 16 leaves room
+    /// for spaces and a country prefix ("GB-", "D-").
+    public static let maxPostalCodeLength = 16
+
     public func validate() throws(APIError) {
-        for (field, value) in [("name", name), ("line1", line1), ("city", city), ("postal_code", postalCode)] {
-            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty, trimmed.count <= 200 else { throw .validation("shipping.\(field) must be 1-200 characters") }
+        for (field, value, limit) in [
+            ("name", name, 200), ("line1", line1, 200), ("city", city, 200), ("postal_code", postalCode, Self.maxPostalCodeLength),
+        ] {
+            try TextField.check(value, field: "shipping.\(field)", maxLength: limit)
         }
         guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw .validation("shipping.country must be a two-letter country code")

@@ -10,7 +10,7 @@ public struct ReservationBody: Sendable, Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         email = try c.decode(String.self, forKey: .email)
-        quantity = try c.decodeIfPresent(Int.self, forKey: .quantity) ?? 1
+        quantity = try c.decodeOptional(Int.self, forKey: .quantity) ?? 1
     }
 }
 

@@ -112,13 +112,13 @@ public struct NewSale: Sendable, Equatable, Codable {
         sku = try c.decode(String.self, forKey: .sku)
         name = try c.decode(String.self, forKey: .name)
         priceCents = try c.decode(Int.self, forKey: .priceCents)
-        currency = try c.decodeIfPresent(String.self, forKey: .currency) ?? "USD"
+        currency = try c.decodeOptional(String.self, forKey: .currency) ?? "USD"
         quantity = try c.decode(Int.self, forKey: .quantity)
         startsAt = try c.decode(Date.self, forKey: .startsAt)
         endsAt = try c.decode(Date.self, forKey: .endsAt)
-        perCustomerLimit = try c.decodeIfPresent(Int.self, forKey: .perCustomerLimit) ?? 1
-        reservationTTLSeconds = try c.decodeIfPresent(Int.self, forKey: .reservationTTLSeconds) ?? 600
-        admissionRatePerSecond = try c.decodeIfPresent(Int.self, forKey: .admissionRatePerSecond) ?? 50
+        perCustomerLimit = try c.decodeOptional(Int.self, forKey: .perCustomerLimit) ?? 1
+        reservationTTLSeconds = try c.decodeOptional(Int.self, forKey: .reservationTTLSeconds) ?? 600
+        admissionRatePerSecond = try c.decodeOptional(Int.self, forKey: .admissionRatePerSecond) ?? 50
     }
 
     /// Upper bounds keep arithmetic (price × quantity, rates, TTLs in dates) far from overflow.
@@ -129,12 +129,10 @@ public struct NewSale: Sendable, Equatable, Codable {
     /// Checks every field; the first problem found is reported as a 422.
     public func validate() throws(APIError) {
         let trimmedSKU = sku.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmedSKU.isEmpty, sku.count <= 64, trimmedSKU == sku else {
-            throw .validation("sku must be 1–64 characters without surrounding spaces")
+        guard !trimmedSKU.isEmpty, sku.count <= 64, trimmedSKU == sku, !TextField.hasControlCharacters(sku) else {
+            throw .validation("sku must be 1–64 characters without surrounding spaces or control characters")
         }
-        guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, name.count <= 200 else {
-            throw .validation("name must be 1–200 characters")
-        }
+        try TextField.check(name, field: "name", maxLength: 200)
         guard (0...Self.maxPriceCents).contains(priceCents) else {
             throw .validation("price_cents must be between 0 and \(Self.maxPriceCents)")
         }
@@ -176,6 +174,14 @@ public struct SalePatch: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case paused, startsAt = "starts_at", endsAt = "ends_at", admissionRatePerSecond = "admission_rate_per_second"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        paused = try c.decodeOptional(Bool.self, forKey: .paused)
+        startsAt = try c.decodeOptional(Date.self, forKey: .startsAt)
+        endsAt = try c.decodeOptional(Date.self, forKey: .endsAt)
+        admissionRatePerSecond = try c.decodeOptional(Int.self, forKey: .admissionRatePerSecond)
     }
 
     public var isEmpty: Bool { paused == nil && startsAt == nil && endsAt == nil && admissionRatePerSecond == nil }

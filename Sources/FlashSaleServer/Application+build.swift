@@ -92,7 +92,7 @@ public func buildApplication(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(guardSettings)], idleTimeout: .init(config.shield.idleTimeout))),
+                additionalChannelHandlers: [ConnectionGuard(guardSettings), MalformedRequestResponder()], idleTimeout: .init(config.shield.idleTimeout))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil, backlog: config.shield.listenBacklog),
         services: services,
         onServerRunning: { channel in

@@ -57,11 +57,15 @@ struct JSONCodingTests {
         #expect(sale.endsAt.timeIntervalSince(sale.startsAt) == 3600)
     }
 
-    @Test("explicit nulls for optional fields also take the defaults")
-    func nullOptionals() throws {
-        let body = try Self.replacing("currency", with: "null")
-        let sale = try JSONCoding.decodeBody(NewSale.self, from: Data(body.utf8))
-        #expect(sale.currency == "USD")
+    @Test("an explicit null in an optional field is a wrong type, not the default (issue 13 §3)",
+        arguments: ["currency", "per_customer_limit", "reservation_ttl_seconds", "admission_rate_per_second"])
+    func nullOptionals(field: String) throws {
+        let body = try Self.replacing(field, with: "null")
+        #expect {
+            try JSONCoding.decodeBody(NewSale.self, from: Data(body.utf8))
+        } throws: { error in
+            (error as? APIError)?.status == 422 && (error as? APIError)?.message.contains(field) == true
+        }
     }
 
     @Test("timestamps with offsets are normalised to UTC")

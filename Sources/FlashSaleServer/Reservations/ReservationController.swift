@@ -47,7 +47,7 @@ struct ReservationController: Sendable {
         from body: Data, claim: IdempotencyClaim, pass: QueuePass, sale: Sale, now: Date
     ) throws(APIError) -> ReservationAttempt {
         let request = try JSONCoding.decodeBody(ReservationBody.self, from: body)
-        guard let customerKey = CustomerKey.email(request.email) else {
+        guard let customerKey = CustomerKey.email(try EmailAddress(request.email)) else {
             throw .validation("email must be a valid email address")
         }
         guard request.quantity >= 1 else { throw .validation("quantity must be at least 1") }
