@@ -171,6 +171,8 @@ public struct PaymentCounts: Sendable, Equatable {
     public var declined = 0
     public var unknown = 0
     public var refunded = 0
+    /// No charge was made: the provider said so, or the call never reached it.
+    public var failed = 0
 
     public init() {}
 
@@ -184,7 +186,7 @@ public struct PaymentCounts: Sendable, Equatable {
             refunded += count
         case .declined: declined += count
         case .pending, .unknown: unknown += count
-        case .failed: break
+        case .failed: failed += count
         }
     }
 }

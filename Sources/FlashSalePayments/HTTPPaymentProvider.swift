@@ -3,14 +3,18 @@ import FlashSaleCore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A `PaymentProvider` reached over HTTP: `flashsale psp`, or anything that speaks its
 /// contract. 201 is a charge, 402 a decline, any other 4xx `.rejected`; a 5xx, a timeout or
-/// a connection failure is `.unknownOutcome`, since the charge may exist.
+/// a connection lost after sending is `.unknownOutcome`, since the charge may exist; a
+/// request that never left (no connection from the pool in time, refused, connect
+/// timeout) is `.notSent`.
 ///
 /// The `HTTPClient` belongs to whoever made it: by default `HTTPClient.shared`, which is
-/// never shut down; `withOwnedClient` makes one with a short connect timeout and shuts it
-/// down when its body returns.
+/// never shut down (and pools 8 connections per host: too few for a sale, whose calls a
+/// hanging provider holds for the whole timeout); `makeClient` makes one sized for a sale;
+/// `withOwnedClient` makes one and shuts it down when its body returns.
 public struct HTTPPaymentProvider: PaymentProvider {
     /// Without a trailing slash, such as `http://127.0.0.1:9090`.
     public let baseURL: String
@@ -26,15 +30,25 @@ public struct HTTPPaymentProvider: PaymentProvider {
         self.requestTimeout = requestTimeout
     }
 
-    /// Runs `body` with a provider on a client of its own (connect timeout `connectTimeout`),
-    /// shut down afterwards whether `body` returns or throws.
+    /// A client for one provider: up to `connections` concurrent HTTP/1.1 connections (calls
+    /// beyond them queue), and `connectTimeout` both for opening a connection and for
+    /// waiting in that queue, so a call stuck behind held connections fails as `.notSent`
+    /// instead of using up its whole `requestTimeout` unsent. The caller shuts it down.
+    public static func makeClient(connections: Int = 64, connectTimeout: Duration = .seconds(1)) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: TimeAmount(connectTimeout))
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Runs `body` with a provider on a client of its own (`makeClient`), shut down
+    /// afterwards whether `body` returns or throws.
     public static func withOwnedClient<T>(
         baseURL: URL, requestTimeout: Duration = .seconds(3), connectTimeout: Duration = .seconds(1),
         _ body: (HTTPPaymentProvider) async throws -> T
     ) async throws -> T {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: TimeAmount(connectTimeout))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = makeClient(connectTimeout: connectTimeout)
         let result: Result<T, any Error>
         do {
             result = .success(try await body(HTTPPaymentProvider(baseURL: baseURL, client: client, requestTimeout: requestTimeout)))
@@ -130,8 +144,27 @@ public struct HTTPPaymentProvider: PaymentProvider {
             return Reply(status: Int(response.status.code), body: try await response.body.collect(upTo: 4 << 20))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw PaymentProviderError.unknownOutcome("timeout after \(requestTimeout)")
+        } catch where Self.neverSent(error) {
+            throw PaymentProviderError.notSent("\(method) \(path) was not sent: \(error)")
         } catch {
             throw PaymentProviderError.unknownOutcome("\(method) \(path) failed: \(error)")
+        }
+    }
+
+    /// Failures that happen before a request's first byte is written: waiting for a pooled
+    /// connection, or opening one. Everything else may have reached the provider.
+    static func neverSent(_ error: any Error) -> Bool {
+        switch error {
+        case let error as HTTPClientError:
+            return error == .getConnectionFromPoolTimeout || error == .connectTimeout
+        case is NIOConnectionError:
+            return true
+        case ChannelError.connectTimeout:
+            return true
+        case let error as IOError:
+            return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode)
+        default:
+            return false
         }
     }
 }

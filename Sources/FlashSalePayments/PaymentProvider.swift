@@ -109,6 +109,10 @@ public enum PaymentProviderError: Error, Equatable {
     /// A timeout, a 5xx or a lost connection: the charge may or may not exist. Look it up
     /// by its idempotency key (or retry with the same key) before deciding anything.
     case unknownOutcome(String)
+    /// The request never left the shop (no pooled connection in time, connection refused,
+    /// connect timeout): nothing can have been charged, so it may be retried or answered at
+    /// once, without waiting for the reconciler.
+    case notSent(String)
     /// The provider refused the request itself (a 4xx other than a decline): nothing happened.
     /// `message` reads `code: sentence`, such as `already_refunded: This charge was already refunded.`
     case rejected(status: Int, message: String)

@@ -52,11 +52,15 @@ public func buildApplication(
     let reservations = ReservationController(
         catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: idempotency, metrics: metrics)
     reservations.addRoutes(to: api)
+    // A client of its own for an external provider, sized for a sale and shut down with the app.
+    let providerClient = config.paymentsURL.map { _ in
+        HTTPPaymentProvider.makeClient(connections: config.paymentConnections, connectTimeout: min(.seconds(1), config.paymentTimeout))
+    }
     let provider: any PaymentProvider =
         if let paymentProvider {
             paymentProvider
-        } else if let url = config.paymentsURL {
-            HTTPPaymentProvider(baseURL: url, requestTimeout: config.paymentTimeout)
+        } else if let url = config.paymentsURL, let providerClient {
+            HTTPPaymentProvider(baseURL: url, client: providerClient, requestTimeout: config.paymentTimeout)
         } else {
             try SimulatedProvider()
         }
@@ -81,7 +85,7 @@ public func buildApplication(
                 store: store, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
                 interval: config.outboxInterval, logger: logger),
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
-        ]
+        ] + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
 
     let connections = ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections)
     let guardSettings = ConnectionGuard.Settings(

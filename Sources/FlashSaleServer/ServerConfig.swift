@@ -27,6 +27,11 @@ public struct ServerConfig: Sendable {
     public var mailDrop = URL(fileURLWithPath: "mail-drop")
     /// The longest a call to an external provider (`--payments`) may take.
     public var paymentTimeout: Duration = .seconds(3)
+    /// Concurrent connections to the provider (`--payments`). A provider that holds calls
+    /// holds a connection each for up to `paymentTimeout`: at 50 payments/s and 3 s that is
+    /// 150, so the default leaves room; calls beyond it queue, and one that waits longer
+    /// than a second is answered "not charged" at once (`PaymentProviderError.notSent`).
+    public var paymentConnections = 256
     /// How often the reconciler looks for payments left open, and how long past the
     /// provider's timeout it leaves them alone (a charge may still be on its way).
     public var reconcileInterval: Duration = .seconds(1)

@@ -9,7 +9,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a baseline run side by side.",
-        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self, ShieldBench.self]
+        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self, ShieldBench.self, PaymentsBench.self]
     )
 }
 
@@ -112,16 +112,12 @@ struct QueueBench: AsyncParsableCommand {
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        server.arguments = [
+        let server = try spawnThisBinary([
             "serve", "--port", "\(port)", "--database", "sqlite:\(folder.appendingPathComponent("queue.sqlite").path)",
             "--admin-token", "bench-admin-token", "--log-level", "warning",
             // Every pass comes from this one address: the shield's per-address limits step aside.
             "--join-limit", "1000000/1000000", "--request-limit", "1000000/1000000", "--max-connections-per-client", "4096",
-        ]
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
+        ])
         defer {
             server.terminate()
             server.waitUntilExit()

@@ -42,6 +42,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder that receives one confirmation email per paid order (RFC 5322 files). [FLASHSALE_MAIL_DROP]")
     var mailDrop: String?
     @Option(help: "Longest wait for the payment provider per call, in milliseconds.") var paymentTimeoutMs = 3_000
+    @Option(help: "Concurrent connections to the payment provider (--payments); calls beyond them queue.")
+    var paymentConnections = 256
     @Option(help: "Joins per client address: PER_MINUTE/BURST.") var joinLimit = ShieldSettings().joins.description
     @Option(help: "Reservations and payments per queue pass or reservation: PER_MINUTE/BURST.")
     var checkoutLimit = ShieldSettings().checkout.description
@@ -90,6 +92,10 @@ struct Serve: AsyncParsableCommand {
         }
         guard paymentTimeoutMs >= 100 else { throw ValidationError("--payment-timeout-ms must be at least 100") }
         config.paymentTimeout = .milliseconds(paymentTimeoutMs)
+        guard (1...10_000).contains(paymentConnections) else {
+            throw ValidationError("--payment-connections must be between 1 and 10000")
+        }
+        config.paymentConnections = paymentConnections
         config.nodeCount = nodeCount
         config.nodeIndex = nodeIndex
         config.shield = try shieldSettings()

@@ -90,15 +90,40 @@ import Testing
         }
     }
 
-    @Test func nobodyListeningIsAnUnknownOutcome() async throws {
+    @Test func nobodyListeningIsNotSent() async throws {
         try await HTTPPaymentProvider.withOwnedClient(baseURL: URL(string: "http://127.0.0.1:1")!, requestTimeout: .milliseconds(500)) { provider in
-            await #expect(throws: PaymentProviderError.self) { try await provider.charge(chargeRequest(), idempotencyKey: "k1") }
             do {
-                _ = try await provider.ledger()
+                _ = try await provider.charge(chargeRequest(), idempotencyKey: "k1")
                 Issue.record("nothing listens on port 1")
-            } catch PaymentProviderError.unknownOutcome {
-                // The provider could not be reached: whether anything happened is unknown.
+            } catch PaymentProviderError.notSent {
+                // Refused before a byte was written: certainly nothing was charged.
             }
+        }
+    }
+
+    /// Issue 13 §4: a call queued behind connections the provider is holding never leaves
+    /// the shop; it must say so (`.notSent`), not pass for a sent call without an answer.
+    @Test func aCallStuckBehindHeldConnectionsIsNotSentAndTheHeldOneIsUnknown() async throws {
+        let simulator = try SimulatedProvider(faults: Faults(timeoutRate: 1, seed: 9))
+        let app = try buildPSPApplication(PSPConfig(port: 0, faults: simulator.faults, unansweredHold: .seconds(60)), provider: simulator)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let url = try #require(URL(string: "http://127.0.0.1:\(port)"))
+            let pool = HTTPPaymentProvider.makeClient(connections: 1, connectTimeout: .milliseconds(300))
+            let provider = HTTPPaymentProvider(baseURL: url, client: pool, requestTimeout: .seconds(30))
+            let held = Task { try await provider.charge(chargeRequest(reference: "held"), idempotencyKey: "held") }
+            // The held call is in the provider's hands once its charge is on the books.
+            while await simulator.ledger().charges.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            do {
+                _ = try await provider.charge(chargeRequest(reference: "queued"), idempotencyKey: "queued")
+                Issue.record("the only connection is held for 30 s")
+            } catch PaymentProviderError.notSent(let reason) {
+                #expect(reason.contains("not sent"), "\(reason)")
+            }
+            #expect(await simulator.charge(idempotencyKey: "queued") == nil, "nothing reached the provider")
+            held.cancel()
+            _ = await held.result
+            try await pool.shutdown()
         }
     }
 }

@@ -100,6 +100,40 @@ import Testing
         }
     }
 
+    /// Issue 13 §4: a provider that charges every call and withholds 30% of the answers.
+    /// Each of 60 shoppers pays once and never retries: each call is answered 201 or 202
+    /// (none fails for want of a connection), and every one ends paid, the 202s through the
+    /// reconciler, with one charge each. (How fast: `flashsale bench payments`, BENCHMARKS.md.)
+    @Test(arguments: databases) func sixtyShoppersPayingOnceThroughAProviderThatWithholdsAnswersAllEndPaid(database: String) async throws {
+        try await withShopAndProvider(
+            database: database, providerFaults: ["--timeout-rate", "0.3", "--latency-ms", "5", "--seed", "13"],
+            shopArguments: ["--payment-timeout-ms", "3000"]
+        ) { env in
+            let shoppers = 60
+            let sale = try await env.createSale(quantity: shoppers, ttl: 600)
+            let answers = Locked<[Int: Int]>([:])
+            try await forEachIndex(shoppers, workers: shoppers) { shopper in
+                let reservation = try await env.reserve(sale, shopper: shopper)
+                let reply = try await env.shop.send(
+                    .POST, "/api/v1/reservations/\(reservation)/payment", headers: [("Idempotency-Key", "pay-\(shopper)")],
+                    json: Self.paymentJSON(shopper: shopper))
+                answers.withLock { $0[reply.status, default: 0] += 1 }
+            }
+            let seen = answers.withLock { $0 }
+            #expect(Set(seen.keys).isSubset(of: [201, 202]), "\(seen)")
+            let stats = try await eventually { () async throws -> [String: Any]? in
+                let stats = try await env.stats(sale)
+                return stats["sold"] as? Int == shoppers ? stats : nil
+            }
+            let payments = stats["payments"] as? [String: Int] ?? [:]
+            #expect(payments["failed", default: 0] == 0 && payments["unknown", default: 0] == 0, "\(payments)")
+            let ledger = try await env.ledger()
+            #expect(ledger.charges.count == shoppers, "one charge per shopper")
+            #expect(Set(ledger.charges.map(\.reference)).count == shoppers, "no reference charged twice")
+            #expect(ledger.refunds.isEmpty)
+        }
+    }
+
     // MARK: Harness
 
     /// The shop may be replaced by a restart between phases of a test, never during one.

@@ -73,10 +73,15 @@ final class CheckoutService: Sendable {
             reference: payment.id.lowercased)
         let result: ChargeResult
         do {
-            switch try await provider.charge(request, idempotencyKey: payment.providerKey) {
+            switch try await chargeUnlessUnsent(request, key: payment.providerKey) {
             case .succeeded(let chargeID): result = .charged(chargeID: chargeID)
             case .declined(let reason): result = .declined(reason: reason)
             }
+        } catch PaymentProviderError.notSent(let message) {
+            // It never reached the provider, even after the retries: nothing was charged,
+            // and the shopper hears so now rather than after the reconciler's grace.
+            logger.warning("payment not sent to the provider", metadata: ["payment": "\(payment.id.lowercased)", "reason": "\(message)"])
+            result = .notCharged
         } catch PaymentProviderError.rejected(_, let message) {
             // The provider refused the request itself: nothing was charged.
             logger.warning("provider rejected a charge", metadata: ["payment": "\(payment.id.lowercased)", "reason": "\(message)"])
@@ -86,6 +91,24 @@ final class CheckoutService: Sendable {
             result = .unknown
         }
         return Self.response(for: try await settle(payment, result))
+    }
+
+    /// Delays before each new try of a call that never left the shop (seconds): a queue
+    /// behind held connections drains in well under a second once they time out.
+    static let unsentRetryDelays: [Double] = [0.05, 0.25, 0.5]
+
+    /// The charge, tried again (same key, so at most one charge) while the request never
+    /// reached the provider; a call that was sent is never repeated here (its outcome is
+    /// for the reconciler).
+    private func chargeUnlessUnsent(_ request: ChargeRequest, key: String) async throws -> ChargeOutcome {
+        for delay in Self.unsentRetryDelays {
+            do {
+                return try await provider.charge(request, idempotencyKey: key)
+            } catch PaymentProviderError.notSent {
+                try await Task.sleep(for: .seconds(delay))
+            }
+        }
+        return try await provider.charge(request, idempotencyKey: key)
     }
 
     /// Applies the provider's answer; the reconciler settles through here too.

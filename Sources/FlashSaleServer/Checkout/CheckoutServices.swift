@@ -5,6 +5,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import AsyncHTTPClient
 import Logging
 import ServiceLifecycle
 
@@ -109,5 +110,16 @@ struct MailDrop: Sendable {
         guard rename(temporary.path, final.path) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: final.path])
         }
+    }
+}
+
+/// Shuts the payment provider's HTTP client down once the app has stopped (an
+/// `HTTPClient` must be shut down before it is released).
+struct HTTPClientShutdown: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }

@@ -65,7 +65,7 @@ struct AdminController: Sendable {
             queue: .init(joined: queue.joined, admitted: queue.admitted, threshold: queue.threshold),
             payments: .init(
                 succeeded: payments.succeeded, declined: payments.declined, unknown: payments.unknown,
-                refunded: payments.refunded))
+                refunded: payments.refunded, failed: payments.failed))
         return try JSONResponse.encode(view)
     }
 }

@@ -67,6 +67,8 @@ struct SaleStatsView: Encodable {
         let declined: Int
         let unknown: Int
         let refunded: Int
+        /// Attempts the provider confirmed were not charged (or that never reached it).
+        let failed: Int
     }
 
     let saleID: String
