@@ -28,8 +28,9 @@ public struct QueueAnswer: Sendable, Equatable {
 /// accrues at the admission rate times a PI gain: when a control interval admits less than
 /// the bucket could (shoppers below the threshold have left, or poll slowly), the error
 /// raises the gain and the threshold moves faster, so early-but-gone shoppers do not stall
-/// the queue. Admissions also stop while the admitted shoppers who hold nothing yet
-/// outnumber `stockFactor` times the units available. Mutated under the caller's lock.
+/// the queue. Admissions also stop while the admitted shoppers who hold nothing yet reach
+/// the units available times a no-show factor learnt from this sale's conversions
+/// (`NoShowCompensation`): nobody is admitted to find nothing. Mutated under the caller's lock.
 public struct AdmissionController: Sendable {
     public private(set) var joined = 0
     public private(set) var admitted = 0
@@ -46,7 +47,7 @@ public struct AdmissionController: Sendable {
     private var configuredRate: Int
     private var opening: Date?
     private let nodeShare: Double
-    private let stockFactor: Double
+    private var noShows: NoShowCompensation
     private var arrivals = ArrivalHistogram()
     private var credit: Double
     private var lastTick: Double?
@@ -59,10 +60,6 @@ public struct AdmissionController: Sendable {
     private var integral = 0.0
     /// Admissions per second, smoothed over control intervals, for the ETA.
     private var smoothedRate: Double
-    /// Admissions per whole second of monotonic time, oldest first, kept for one
-    /// reservation TTL, and their sum: each poll reads the sum; seconds leave at the front.
-    private var recentAdmissions: [(second: Int64, count: Int)] = []
-    private var recentTotal = 0
 
     public static let minPollMs = 250
     public static let maxPollMs = 5_000
@@ -74,12 +71,13 @@ public struct AdmissionController: Sendable {
 
     /// - Parameters:
     ///   - nodeShare: the fraction of the sale's rate this node may admit (1 / node count).
-    ///   - stockFactor: admitted shoppers holding nothing yet, per available unit, at most.
-    public init(admissionRatePerSecond: Int, nodeShare: Double = 1, stockFactor: Double = 1.5) {
+    ///   - maxNoShowFactor: the most admitted shoppers holding nothing yet, per available
+    ///     unit, that the learnt no-show factor may reach (`NoShowCompensation`).
+    public init(admissionRatePerSecond: Int, nodeShare: Double = 1, maxNoShowFactor: Double = NoShowCompensation.defaultMaxFactor) {
         configuredRate = admissionRatePerSecond
         ratePerSecond = max(Double(admissionRatePerSecond) * nodeShare, 0.001)
         self.nodeShare = nodeShare
-        self.stockFactor = stockFactor
+        noShows = NoShowCompensation(maxFactor: maxNoShowFactor)
         bucket = Self.bucket(ratePerSecond: ratePerSecond)
         credit = Double(max(1, Int(ratePerSecond.rounded(.down))))
         smoothedRate = ratePerSecond
@@ -140,7 +138,10 @@ public struct AdmissionController: Sendable {
             let arrival = now >= sale.startsAt ? now : lottery?.draw(visitor: visitor, startsAt: sale.startsAt) ?? sale.startsAt
             pass = QueuePass(saleID: sale.id, visitorID: visitor, firstArrival: arrival)
             joined += 1
-            arrivals.anchor(at: min(sale.startsAt, arrival).timeIntervalSince1970)
+            // The histogram starts at the opening for early birds and the opening crowd, but
+            // at the first join for a sale long open (or a node restarted mid-sale): its
+            // buckets run from the anchor to now, and a start years back would be billions.
+            arrivals.anchor(at: min(arrival, max(sale.startsAt, now.addingTimeInterval(-1))).timeIntervalSince1970)
             arrivals.record(at: pass.firstArrival.timeIntervalSince1970)
         }
         let available = sale.inventory.available
@@ -180,13 +181,7 @@ public struct AdmissionController: Sendable {
             pass.admittedAt = now
             admitted += 1
             intervalAdmitted += 1
-            let second = Int64(monotonicSeconds.rounded(.down))
-            if recentAdmissions.last?.second == second {
-                recentAdmissions[recentAdmissions.count - 1].count += 1
-            } else {
-                recentAdmissions.append((second, 1))
-            }
-            recentTotal += 1
+            noShows.admitted(at: monotonicSeconds)
             return reply(.admitted, pollAfterMs: Self.maxPollMs)
         }
         let position = position(of: pass)
@@ -253,21 +248,20 @@ public struct AdmissionController: Sendable {
         intervalRefused = 0
     }
 
-    /// Whether one more admission fits the stock: admitted shoppers of the last TTL who hold
-    /// nothing yet stay under `stockFactor` times the units available (this node's share).
+    /// Whether one more admission fits the stock: admitted shoppers still deciding (not
+    /// reserved, admitted within the decision time) stay under the learnt no-show factor
+    /// times the units available (this node's share).
     private mutating func hasStockFor(sale: Sale, monotonic: Double) -> Bool {
-        let available = sale.inventory.available
-        guard available > 0 else { return false }
-        let horizon = Int64((monotonic - Double(sale.reservationTTLSeconds)).rounded(.down))
-        let stale = recentAdmissions.prefix { $0.second <= horizon }
-        if !stale.isEmpty {
-            recentTotal -= stale.reduce(0) { $0 + $1.count }
-            recentAdmissions.removeFirst(stale.count)
-        }
-        let recent = recentTotal
-        let holding = Int(Double(sale.inventory.reserved + sale.inventory.sold) * nodeShare)
-        return Double(max(0, recent - holding)) < stockFactor * Double(available) * nodeShare
+        let lifetime = Double(sale.reservationTTLSeconds)
+        noShows.expire(at: monotonic, lifetime: lifetime)
+        return noShows.allowsAnother(available: Double(sale.inventory.available) * nodeShare, at: monotonic, lifetime: lifetime)
     }
+
+    /// A shopper admitted at `admittedAt` reserved at `now`: one admission converted.
+    public mutating func reserved(admittedAt: Date, now: Date, monotonicSeconds: Double) {
+        noShows.converted(at: monotonicSeconds, delay: now.timeIntervalSince(admittedAt))
+    }
+
 
     /// Shoppers ahead: arrivals this node counted between the threshold and the pass.
     private func position(of pass: QueuePass) -> Int {

@@ -48,6 +48,19 @@ public struct Sale: Sendable, Equatable {
     }
 }
 
+extension Sale {
+    /// This sale with `available` as counted right now (the inventory engine's gate on this
+    /// node) instead of as cached: units that went since the cache was read count as held,
+    /// units that came back leave the held count, so the total stays the quantity.
+    public func withLiveAvailable(_ live: Int?) -> Sale {
+        guard let live, live != inventory.available else { return self }
+        var copy = self
+        copy.inventory.reserved = max(0, inventory.reserved + inventory.available - max(0, live))
+        copy.inventory.available = max(0, live)
+        return copy
+    }
+}
+
 /// Where every unit of a sale is. `available + reserved + sold == quantity` always holds.
 public struct Inventory: Sendable, Equatable, Codable {
     public var available: Int

@@ -21,7 +21,9 @@ public func buildApplication(
     let store = try store ?? makeStore(config.database, logger: logger)
     let metrics = ShopMetrics()
     let engine = InventoryEngine(store: store)
-    let waitingRoom = WaitingRoom(secret: config.secret, nodeCount: config.nodeCount, stockFactor: config.admissionStockFactor)
+    let waitingRoom = WaitingRoom(
+        secret: config.secret, nodeCount: config.nodeCount, maxNoShowFactor: config.admissionStockFactor,
+        liveAvailable: { engine.gateAvailable(saleID: $0) })
     let catalog = SaleCatalog(store: store, lottery: waitingRoom.lottery(for:))
     let readiness = Readiness()
     let idempotency = IdempotencyGuard(store: store)

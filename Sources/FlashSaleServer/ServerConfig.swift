@@ -21,8 +21,9 @@ public struct ServerConfig: Sendable {
     /// Seconds between refreshes of the storefront cache (the lag of `available`).
     public var catalogRefreshInterval: Duration
     public var logLevel: Logger.Level
-    /// Admitted shoppers holding nothing yet, per available unit, at most (per node share).
-    public var admissionStockFactor: Double = 1.5
+    /// The most admitted shoppers holding nothing yet per available unit that the learnt
+    /// no-show factor may reach (`NoShowCompensation`; it starts at 1).
+    public var admissionStockFactor: Double = NoShowCompensation.defaultMaxFactor
     /// Where confirmation emails are written, one RFC 5322 file per order.
     public var mailDrop = URL(fileURLWithPath: "mail-drop")
     /// The longest a call to an external provider (`--payments`) may take.
@@ -84,7 +85,7 @@ public struct ServerConfig: Sendable {
         }
         guard !adminToken.isEmpty else { throw ConfigError("--admin-token must not be empty") }
         guard !secret.isEmpty else { throw ConfigError("--secret must not be empty") }
-        guard admissionStockFactor > 0 else { throw ConfigError("--admission-stock-factor must be positive") }
+        guard admissionStockFactor >= 1 else { throw ConfigError("--admission-stock-factor must be at least 1") }
         try shield.validate()
     }
 }

@@ -37,8 +37,8 @@ struct Serve: AsyncParsableCommand {
     var payments: String?
     @Option(help: "Nodes behind the load balancer; each admits rate / N.") var nodeCount = 1
     @Option(help: "This node's index, 0 ..< node-count.") var nodeIndex = 0
-    @Option(help: "Admitted shoppers not yet holding units, per available unit, at most.")
-    var admissionStockFactor = 1.5
+    @Option(help: "Most admitted shoppers not yet holding units per available unit; the factor is learnt from 1 up to this.")
+    var admissionStockFactor = 3.0
     @Option(help: "Folder that receives one confirmation email per paid order (RFC 5322 files). [FLASHSALE_MAIL_DROP]")
     var mailDrop: String?
     @Option(help: "Longest wait for the payment provider per call, in milliseconds.") var paymentTimeoutMs = 3_000

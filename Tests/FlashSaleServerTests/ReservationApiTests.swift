@@ -80,13 +80,15 @@ import Testing
 
     @Test func saleStatesMapToTheirCodes() async throws {
         try await withApp { client, _ in
-            let sale = try await client.createSale(["quantity": 1])
+            // Two units, both admitted; the first shopper takes both, so the second meets a sold-out sale.
+            let sale = try await client.createSale(["quantity": 2, "per_customer_limit": 2])
             let pass = try await client.admittedPass(sale)
             let other = try await client.admittedPass(sale)
+            let both = #"{"email": "a@example.com", "quantity": 2}"#
             _ = try await client.send(.patch, "/api/v1/admin/sales/\(sale)", headers: adminAuth, json: #"{"paused": true}"#)
-            #expect(try await client.reserve(sale, pass: pass, json: #"{"email": "a@example.com"}"#).error == "sale_paused")
+            #expect(try await client.reserve(sale, pass: pass, json: both).error == "sale_paused")
             _ = try await client.send(.patch, "/api/v1/admin/sales/\(sale)", headers: adminAuth, json: #"{"paused": false}"#)
-            #expect(try await client.reserve(sale, pass: pass, json: #"{"email": "a@example.com"}"#).status == .created)
+            #expect(try await client.reserve(sale, pass: pass, json: both).status == .created)
             let soldOut = try await client.reserve(sale, pass: other, json: #"{"email": "b@example.com"}"#)
             #expect(soldOut.status == .conflict && soldOut.error == "sold_out")
             let end = Timestamp.format(Date().addingTimeInterval(-1))
@@ -114,11 +116,12 @@ import Testing
     @Test func cancellingReturnsUnitsAtOnce() async throws {
         try await withApp { client, _ in
             let sale = try await client.createSale(["quantity": 1])
-            let nextPass = try await client.admittedPass(sale)
             let reply = try await client.reserve(sale, pass: try await client.admittedPass(sale), json: #"{"email": "a@example.com"}"#)
             let id = try #require(reply["reservation_id"])
+            #expect(try await client.join(sale)["status"] == "waiting", "the only unit is held")
             #expect(try await client.send(.delete, "/api/v1/reservations/\(id)").status == .noContent)
             #expect(try await client.stats(sale).int("available") == 1)
+            let nextPass = try await client.admittedPass(sale)
             #expect(try await client.send(.delete, "/api/v1/reservations/\(id)").status == .noContent)
             #expect(try await client.send(.delete, "/api/v1/reservations/\(UUID())").status == .notFound)
             // The unit can be reserved again straight away.
@@ -170,11 +173,11 @@ import Testing
     /// the stored record, not by the gate or the pause.
     @Test func replaysOutliveSoldOutAndPause() async throws {
         try await withApp { client, _ in
-            let sale = try await client.createSale(["quantity": 1])
-            // Both shoppers are admitted while the unit is still available.
+            let sale = try await client.createSale(["quantity": 2, "per_customer_limit": 2])
+            // Both shoppers are admitted while the units are available; the first takes both.
             let pass = try await client.admittedPass(sale)
             let latePass = try await client.admittedPass(sale)
-            let body = #"{"email": "last@example.com"}"#
+            let body = #"{"email": "last@example.com", "quantity": 2}"#
             let first = try await client.reserve(sale, pass: pass, key: "last-unit", json: body)
             #expect(first.status == .created)
             let soldOut = try await client.reserve(sale, pass: latePass, json: #"{"email": "late@example.com"}"#)

@@ -114,6 +114,8 @@ import Testing
             }
         }
         #expect(admitted.count >= quantity, "everyone who bought was admitted first")
+        // Issue 13 §1: every admitted shopper buys at once, so admissions do not outrun the stock.
+        #expect(Double(admitted.count) <= Double(quantity) * 1.005, "\(admitted.count) admitted for \(quantity) units")
         #expect(pairs > 10_000)
         #expect(Double(pairs - inverted) >= 0.95 * Double(pairs), "\(inverted) of \(pairs) pairs inverted")
         // The rate, over any 5 s: at most 20% above it.

@@ -38,6 +38,7 @@ struct ReservationController: Sendable {
             let attempt = try Self.attempt(from: body, claim: claim, pass: pass, sale: sale, now: now)
             let answer = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
             metrics.reservation(saleID: sale.id, outcome: Self.label(answer.outcome))
+            if case .reserved = answer.outcome { waitingRoom.reserved(pass: pass, saleID: sale.id, now: Date()) }
             return .init(response: answer.outcome.response, recorded: answer.recorded)
         }
     }

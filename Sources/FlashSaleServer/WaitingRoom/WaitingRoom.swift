@@ -1,4 +1,5 @@
 import FlashSaleCore
+import FlashSaleStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,18 +13,26 @@ final class WaitingRoom: Sendable {
 
     let signer: PassSigner
     private let nodeShare: Double
-    private let stockFactor: Double
+    private let maxNoShowFactor: Double
+    /// Units available right now on this node (the inventory engine's gate, which every
+    /// commit here updates), rather than the storefront cache's count, up to 250 ms old:
+    /// a shopper must not be admitted for a unit reserved a moment ago.
+    private let liveAvailable: @Sendable (UUID) -> Int?
     private let controllers = Mutex<[UUID: AdmissionController]>([:])
     private let secret: String
     private let lotteries = Mutex<[UUID: Lottery]>([:])
     let clock: @Sendable () -> Date
     private let started = ContinuousClock.now
 
-    init(secret: String, nodeCount: Int, stockFactor: Double = 1.5, clock: @escaping @Sendable () -> Date = { Date() }) {
+    init(
+        secret: String, nodeCount: Int, maxNoShowFactor: Double = NoShowCompensation.defaultMaxFactor,
+        liveAvailable: @escaping @Sendable (UUID) -> Int? = { _ in nil }, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         signer = PassSigner(secret: secret)
         self.secret = secret
         nodeShare = 1 / Double(nodeCount)
-        self.stockFactor = stockFactor
+        self.maxNoShowFactor = maxNoShowFactor
+        self.liveAvailable = liveAvailable
         self.clock = clock
     }
 
@@ -40,7 +49,8 @@ final class WaitingRoom: Sendable {
 
     /// Answers a join (`incoming` nil) or a poll with a pass already verified at `now`;
     /// `mayAdmit` false for a pass polling sooner than it was told (`AdmissionController`).
-    func answer(pass incoming: QueuePass?, sale: Sale, now: Date, mayAdmit: Bool = true) -> QueueAnswer {
+    func answer(pass incoming: QueuePass?, sale cached: Sale, now: Date, mayAdmit: Bool = true) -> QueueAnswer {
+        let sale = cached.withLiveAvailable(liveAvailable(cached.id))
         let seconds = (ContinuousClock.now - started).seconds
         let drawn =
             if let incoming {
@@ -53,11 +63,20 @@ final class WaitingRoom: Sendable {
         return controllers.withLock { controllers in
             var controller = controllers[sale.id]
                 ?? AdmissionController(
-                    admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare, stockFactor: stockFactor)
+                    admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare, maxNoShowFactor: maxNoShowFactor)
             defer { controllers[sale.id] = controller }
             return controller.answer(
                 pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, lottery: lottery, mayAdmit: mayAdmit,
                 newVisitor: { UUID.timeOrdered() })
+        }
+    }
+
+    /// An admitted pass reserved: its admission converted (the no-show factor learns it).
+    func reserved(pass: QueuePass, saleID: UUID, now: Date) {
+        guard let admittedAt = pass.admittedAt else { return }
+        let seconds = (ContinuousClock.now - started).seconds
+        controllers.withLock { controllers in
+            controllers[saleID]?.reserved(admittedAt: admittedAt, now: now, monotonicSeconds: seconds)
         }
     }
 
