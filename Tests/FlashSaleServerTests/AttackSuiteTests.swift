@@ -68,14 +68,15 @@ enum AttackTools {
 }
 
 /// Runs `process` to its exit and returns what it wrote on standard output (or standard
-/// error). The output goes to a file, not a pipe: processes that other tests spawn
+/// error, or, with `alsoStandardError`, both). The output goes to a file, not a pipe: processes that other tests spawn
 /// meanwhile inherit a pipe's write end, and reading a pipe to its end would wait for them.
-func runCapturingOutput(_ process: Process, standardError: Bool = false) throws -> Data {
+func runCapturingOutput(_ process: Process, standardError: Bool = false, alsoStandardError: Bool = false) throws -> Data {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-output-\(UUID().uuidString)")
     FileManager.default.createFile(atPath: file.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: file) }
     let handle = try FileHandle(forWritingTo: file)
     if standardError { process.standardError = handle } else { process.standardOutput = handle }
+    if alsoStandardError { process.standardError = handle }
     try process.run()
     process.waitUntilExit()
     try handle.close()

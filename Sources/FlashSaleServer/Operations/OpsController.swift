@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// `/healthz`, `/readyz` and `/metrics`.
+/// `/healthz`, `/readyz`, `/metrics` and `/openapi.json`.
 struct OpsController: Sendable {
     let store: any Store
     let readiness: Readiness
@@ -13,6 +13,7 @@ struct OpsController: Sendable {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("healthz") { _, _ in JSONResponse.make(status: .ok, body: Data("{\"status\":\"ok\"}".utf8)) }
         router.get("readyz", use: ready)
+        router.get("openapi.json") { _, _ in JSONResponse.make(status: .ok, body: Self.openAPI) }
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -30,6 +31,9 @@ struct OpsController: Sendable {
         }
         return JSONResponse.make(status: .ok, body: Data("{\"status\":\"ready\",\"database\":\"\(store.kind)\"}".utf8))
     }
+
+    /// docs/openapi.json as the repository holds it (with its final newline).
+    static let openAPI = Data((OpenAPIDocument.json + "\n").utf8)
 
     static func unready(_ reason: String) -> Response {
         JSONResponse.make(
