@@ -24,20 +24,21 @@ public struct QueueAnswer: Sendable, Equatable {
 ///
 /// Shoppers whose first arrival is at or before the *threshold* may be admitted, through a
 /// leaky bucket at this node's share of the sale's rate; later ones wait. The threshold
-/// moves forward through a histogram of first arrivals, spending *release credit* that
-/// accrues at the admission rate times a PI gain: when a control interval admits less than
-/// the bucket could (shoppers below the threshold have left, or poll slowly), the error
-/// raises the gain and the threshold moves faster, so early-but-gone shoppers do not stall
-/// the queue. Admissions also stop while the admitted shoppers who hold nothing yet reach
-/// the units available times a no-show factor learnt from this sale's conversions
-/// (`NoShowCompensation`): nobody is admitted to find nothing. Mutated under the caller's lock.
+/// moves forward through a histogram of first arrivals just far enough that a *lead* of
+/// released-but-not-admitted shoppers stands ready: one second of admissions, at least
+/// one. Admissions use up the lead (oldest release first); a release nobody claims within
+/// `releasePatience` (its shoppers left, or poll slowly) expires, so the threshold moves on
+/// past shoppers who are gone instead of stalling. The shoppers eligible at any moment thus
+/// span about a second of admissions (the earliest of them keeps the next token), and as their poll interval shrinks near their
+/// turn, they are asked about when they become eligible (issue 13 §2). Admissions also stop
+/// while the admitted shoppers who hold nothing yet reach the units available times a
+/// no-show factor learnt from this sale's conversions (`NoShowCompensation`): nobody is
+/// admitted to find nothing. Mutated under the caller's lock.
 public struct AdmissionController: Sendable {
     public private(set) var joined = 0
     public private(set) var admitted = 0
     /// First arrivals at or before this instant may be admitted.
     public private(set) var threshold: Date?
-    /// The controller's current gain on the admission rate (1 when admissions keep up).
-    public private(set) var gain = 1.0
     /// Time buckets of waiting arrivals held: the node's whole memory of its queue.
     public var arrivalBuckets: Int { arrivals.bucketCount }
 
@@ -49,25 +50,38 @@ public struct AdmissionController: Sendable {
     private let nodeShare: Double
     private var noShows: NoShowCompensation
     private var arrivals = ArrivalHistogram()
-    private var credit: Double
+    /// Releases not yet claimed by an admission, oldest first: (monotonic time, arrivals).
+    private var lead: [(time: Double, count: Double)] = []
+    /// Arrivals the threshold may still release: it accrues at the admission rate up to the
+    /// lead's size, so the line is released no faster than it is admitted (a crowd's first
+    /// poll round cannot release later shoppers ahead of earlier ones still to poll), and a
+    /// release that held nobody is given back.
+    private var releaseCredit: Double
     private var lastTick: Double?
-    // The control interval: capacity offered and admissions made since it began.
-    private var intervalStart: Double?
-    private var intervalAdmitted = 0
-    /// Polls from eligible shoppers the bucket refused in this interval: demand at the
-    /// front exceeds the rate, so the threshold must slow down until they are served.
-    private var intervalRefused = 0
-    private var integral = 0.0
-    /// Admissions per second, smoothed over control intervals, for the ETA.
+    /// Admissions per second, smoothed over one-second intervals, for the ETA.
     private var smoothedRate: Double
+    private var rateIntervalStart: Double?
+    private var rateIntervalAdmitted = 0
+    /// The earliest-arrived eligible shopper the bucket has refused lately: the next token
+    /// is kept for them for `claimGrace`, so whoever polls first does not overtake them.
+    private var claimant: (arrival: Double, visitor: UUID, seen: Double)?
+    /// When an eligible shopper last polled (monotonic seconds).
+    private var lastEligiblePoll = -Double.infinity
 
     public static let minPollMs = 250
     public static let maxPollMs = 5_000
-    /// PI gains and interval, documented in docs/ARCHITECTURE.md.
-    public static let proportionalGain = 1.0
-    public static let integralGain = 0.5
-    public static let controlInterval = 1.0
-    public static let maxGain = 8.0
+    /// Seconds of admissions kept released ahead of them (at least one shopper): the
+    /// bucket's own burst, so a quiet bucket's first round admits the earliest ones.
+    public static let leadSeconds = 0.5
+    /// Seconds a release waits to be claimed before its shoppers count as gone: a shopper
+    /// at the front polls every 0.4–0.6 s, so three missed polls.
+    public static let releasePatience = 1.5
+    /// Seconds a free token waits for the claimant, who was told to come back when it frees.
+    public static let claimGrace = 0.35
+    /// A release with no eligible poll for this long, while the next shopper in line is
+    /// asking, held nobody (inside a 100 ms bucket arrivals are only estimated): it is
+    /// dropped at once rather than after `releasePatience`.
+    public static let quietLead = 0.5
 
     /// - Parameters:
     ///   - nodeShare: the fraction of the sale's rate this node may admit (1 / node count).
@@ -79,7 +93,7 @@ public struct AdmissionController: Sendable {
         self.nodeShare = nodeShare
         noShows = NoShowCompensation(maxFactor: maxNoShowFactor)
         bucket = Self.bucket(ratePerSecond: ratePerSecond)
-        credit = Double(max(1, Int(ratePerSecond.rounded(.down))))
+        releaseCredit = max(1, ratePerSecond * Self.leadSeconds)
         smoothedRate = ratePerSecond
     }
 
@@ -97,13 +111,13 @@ public struct AdmissionController: Sendable {
             configuredRate = sale.admissionRatePerSecond
             ratePerSecond = max(Double(configuredRate) * nodeShare, 0.001)
             bucket = Self.bucket(ratePerSecond: ratePerSecond)
-            credit = min(credit, max(1, ratePerSecond))
         }
         if let opening, opening != sale.startsAt, admitted == 0 {
             arrivals = ArrivalHistogram()
             threshold = nil
+            lead = []
             lastTick = nil
-            intervalStart = nil
+            releaseCredit = max(1, ratePerSecond * Self.leadSeconds)
         }
         opening = sale.startsAt
     }
@@ -171,16 +185,45 @@ public struct AdmissionController: Sendable {
         let stockOpen = hasStockFor(sale: sale, monotonic: monotonicSeconds)
         tick(now: now.timeIntervalSince1970, monotonic: monotonicSeconds, sale: sale, stockOpen: stockOpen)
         // Within a millisecond: passes carry their first arrival to the millisecond.
-        let eligible = threshold.map { pass.firstArrival.timeIntervalSince1970 <= $0.timeIntervalSince1970 + 0.001 } ?? false
+        func isEligible() -> Bool {
+            threshold.map { pass.firstArrival.timeIntervalSince1970 <= $0.timeIntervalSince1970 + 0.001 } ?? false
+        }
+        var eligible = isEligible()
+        if !eligible, stockOpen, claimant == nil, let oldest = lead.first?.time,
+            monotonicSeconds - max(oldest, lastEligiblePoll) > Self.quietLead
+        {
+            // The next in line is asking and nobody released has been seen: the lead held no one.
+            dropLead { _ in true }
+            tick(now: now.timeIntervalSince1970, monotonic: monotonicSeconds, sale: sale, stockOpen: stockOpen)
+            eligible = isEligible()
+        }
+        if eligible { lastEligiblePoll = monotonicSeconds }
         var admit = false
+        let arrival = pass.firstArrival.timeIntervalSince1970
+        if let held = claimant, monotonicSeconds - held.seen > Self.releasePatience { claimant = nil }
         if eligible && stockOpen && mayAdmit {
-            admit = bucket.tryTake(now: monotonicSeconds)
-            if !admit { intervalRefused += 1 }
+            // First come, first served among the eligible: an earlier one who is polling keeps
+            // the next token for a moment after it frees.
+            let yields = claimant.map {
+                $0.visitor != pass.visitorID && $0.arrival < arrival - 0.001
+                    && monotonicSeconds < bucket.nextAllowed + Self.claimGrace
+            } ?? false
+            admit = !yields && bucket.tryTake(now: monotonicSeconds)
+            if admit {
+                if claimant?.visitor == pass.visitorID { claimant = nil }
+            } else {
+                if claimant.map({ arrival < $0.arrival || $0.visitor == pass.visitorID }) ?? true {
+                    claimant = (arrival, pass.visitorID, monotonicSeconds)
+                }
+                // They are here: the releases they stand for are not gone.
+                for index in lead.indices { lead[index].time = max(lead[index].time, monotonicSeconds) }
+            }
         }
         if admit {
             pass.admittedAt = now
             admitted += 1
-            intervalAdmitted += 1
+            rateIntervalAdmitted += 1
+            claimLead()
             noShows.admitted(at: monotonicSeconds)
             return reply(.admitted, pollAfterMs: Self.maxPollMs)
         }
@@ -188,64 +231,81 @@ public struct AdmissionController: Sendable {
         let eta = Int((Double(position) / max(smoothedRate, ratePerSecond * 0.1)).rounded(.up))
         // Shoppers at the front ask again soon; those far back wait longer, with jitter
         // (from their visitor id) so that polls spread out.
-        let base = eligible ? 500.0 : min(max(Double(eta) * 1000 / 4, 500), Double(Self.maxPollMs))
+        if eligible && stockOpen {
+            // Come back when the next token frees: being eligible and being asked coincide.
+            let untilToken = max(0, bucket.nextAllowed - monotonicSeconds)
+            let early = claimant?.visitor == pass.visitorID ? 0.0 : 0.05
+            return reply(.waiting, pollAfterMs: Int((untilToken + early) * 1000) + 10, position: position, eta: eta)
+        }
+        let base = min(max(Double(eta) * 1000 / 4, 500), Double(Self.maxPollMs))
         // From the id's last byte (random in a UUIDv7), not `hashValue`, which Swift seeds
         // per process: the same pass is told the same interval on every node and every run.
         let jitter = 0.8 + 0.4 * Double(pass.visitorID.uuid.15) / 255
         return reply(.waiting, pollAfterMs: Int(base * jitter), position: position, eta: eta)
     }
 
-    /// Moves the threshold on by the credit earned since the last answer. While the stock
-    /// keeps admissions shut (units held may come back) the threshold stands still, so
-    /// that the line is still in order when units return.
+    /// Moves the threshold on until the lead of released shoppers is back to
+    /// `leadSeconds` of admissions. While the stock keeps admissions shut (units held may
+    /// come back) the threshold stands still, so that the line is still in order when units
+    /// return.
     private mutating func tick(now: Double, monotonic: Double, sale: Sale, stockOpen: Bool) {
         let start = max(sale.startsAt.timeIntervalSince1970, 0)
         if threshold == nil { threshold = Date(timeIntervalSince1970: start) }
+        updateRate(monotonic: monotonic, now: now)
+        let target = max(1, ratePerSecond * Self.leadSeconds)
+        let elapsed = lastTick.map { max(0, monotonic - $0) } ?? 0
+        lastTick = max(lastTick ?? monotonic, monotonic)
         guard stockOpen else {
-            lastTick = max(lastTick ?? monotonic, monotonic)
-            intervalStart = monotonic
-            intervalAdmitted = 0
-            intervalRefused = 0
+            // Releases made before the stock closed wait for it, not for their patience.
+            for index in lead.indices { lead[index].time = max(lead[index].time, monotonic) }
             return
         }
-        if let last = lastTick, monotonic > last {
-            credit += ratePerSecond * gain * (monotonic - last)
-        }
-        lastTick = max(lastTick ?? monotonic, monotonic)
-        updateGain(monotonic: monotonic, now: now)
-        // Unspent credit is capped at one second's worth: idle time must not let a later
-        // crowd past the threshold all at once.
-        credit = min(credit, max(1, ratePerSecond * gain))
+        releaseCredit = min(target, releaseCredit + ratePerSecond * elapsed)
+        // Releases nobody claimed in time: their shoppers left or are not asking.
+        dropLead { monotonic - $0.time > Self.releasePatience }
+        let ready = lead.reduce(0) { $0 + $1.count }
+        let wanted = min(target - ready, releaseCredit)
+        guard wanted > 0 else { return }
         let current = threshold!.timeIntervalSince1970
-        let moved = arrivals.advance(threshold: current, credit: credit, limit: now)
-        credit = moved.credit
+        let moved = arrivals.advance(threshold: current, credit: wanted, limit: now)
         threshold = Date(timeIntervalSince1970: moved.threshold)
+        let released = wanted - moved.credit
+        if released > 0 {
+            lead.append((monotonic, released))
+            releaseCredit -= released
+        }
     }
 
-    /// Once per control interval: compares admissions with the bucket's capacity while a
-    /// backlog exists and sets the PI gain from that shortfall.
-    private mutating func updateGain(monotonic: Double, now: Double) {
-        guard let begun = intervalStart else {
-            intervalStart = monotonic
+    /// Drops the releases `isGone` picks, giving their credit back: they held nobody.
+    private mutating func dropLead(where isGone: ((time: Double, count: Double)) -> Bool) {
+        let target = max(1, ratePerSecond * Self.leadSeconds)
+        for release in lead where isGone(release) { releaseCredit = min(target, releaseCredit + release.count) }
+        lead.removeAll(where: isGone)
+    }
+
+    /// One admission claims one released arrival, the oldest first.
+    private mutating func claimLead() {
+        var claim = 1.0
+        while claim > 0, !lead.isEmpty {
+            let taken = min(claim, lead[0].count)
+            lead[0].count -= taken
+            claim -= taken
+            if lead[0].count <= 1e-9 { lead.removeFirst() }
+        }
+    }
+
+    /// Once a second: the achieved admission rate, smoothed, for the ETA.
+    private mutating func updateRate(monotonic: Double, now: Double) {
+        guard let begun = rateIntervalStart else {
+            rateIntervalStart = monotonic
             return
         }
         let elapsed = monotonic - begun
-        guard elapsed >= Self.controlInterval else { return }
-        let capacity = ratePerSecond * elapsed
-        let rate = Double(intervalAdmitted) / elapsed
-        smoothedRate = 0.7 * smoothedRate + 0.3 * rate
+        guard elapsed >= 1 else { return }
         let backlog = arrivals.waiting(after: threshold?.timeIntervalSince1970 ?? now, through: now) > 0
-        // Positive error: capacity went unused (those below the threshold left or poll
-        // slowly), so speed up. Negative: eligible shoppers were refused (the threshold let
-        // in more than the rate serves), so slow down until they are served first.
-        let shortfall = max(0, min(1, (capacity - Double(intervalAdmitted)) / capacity))
-        let crowding = min(1, Double(intervalRefused) / max(capacity, 1))
-        let error = backlog ? (intervalRefused > 0 ? -crowding : shortfall) : 0
-        integral = backlog ? min(max(integral + error * elapsed, -2), 8) : integral * 0.5
-        gain = min(Self.maxGain, max(0, 1 + Self.proportionalGain * error + Self.integralGain * integral))
-        intervalStart = monotonic
-        intervalAdmitted = 0
-        intervalRefused = 0
+        if backlog { smoothedRate = 0.7 * smoothedRate + 0.3 * Double(rateIntervalAdmitted) / elapsed }
+        rateIntervalStart = monotonic
+        rateIntervalAdmitted = 0
     }
 
     /// Whether one more admission fits the stock: admitted shoppers still deciding (not

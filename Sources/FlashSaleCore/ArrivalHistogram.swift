@@ -4,10 +4,18 @@ import Foundation
 /// shoppers. Its size grows with the time the sale has been open (36,000 buckets an hour),
 /// not with the number of shoppers. A Fenwick tree over the buckets answers "how many
 /// arrived between the threshold and this pass" in O(log n) for every waiting poll.
+///
+/// Inside a bucket, arrivals count as spread evenly between the bucket's first and last
+/// arrival (not over its whole 100 ms): a burst in its first milliseconds is released as
+/// fast as its shoppers become eligible, with no phantom arrivals left to pay for after
+/// them (issue 13 §2).
 public struct ArrivalHistogram: Sendable, Equatable {
     public static let bucketSeconds = 0.1
     private var base: Int64?
     private var counts: [Double] = []
+    /// The first and last arrival recorded in each bucket (seconds); equal for one arrival.
+    private var firstArrival: [Double] = []
+    private var lastArrival: [Double] = []
     private var tree: [Double] = [0]
     /// The bucket the threshold stands in; every bucket before it has been released.
     private var thresholdIndex = 0
@@ -40,6 +48,12 @@ public struct ArrivalHistogram: Sendable, Equatable {
         // Behind the threshold's bucket: already released, nothing to wait for.
         guard i >= thresholdIndex else { return }
         grow(to: i + 1)
+        if counts[i] == 0 {
+            (firstArrival[i], lastArrival[i]) = (time, time)
+        } else {
+            firstArrival[i] = min(firstArrival[i], time)
+            lastArrival[i] = max(lastArrival[i], time)
+        }
         counts[i] += 1
         var node = i + 1
         while node < tree.count {
@@ -50,7 +64,10 @@ public struct ArrivalHistogram: Sendable, Equatable {
 
     private mutating func grow(to size: Int) {
         guard size > counts.count else { return }
-        counts += Array(repeating: 0, count: max(size, counts.count * 2) - counts.count)
+        let added = max(size, counts.count * 2) - counts.count
+        counts += Array(repeating: 0, count: added)
+        firstArrival += Array(repeating: 0, count: added)
+        lastArrival += Array(repeating: 0, count: added)
         // Rebuild the tree for the new length: O(n), amortised by doubling.
         tree = [0] + counts
         for node in 1..<tree.count {
@@ -70,9 +87,16 @@ public struct ArrivalHistogram: Sendable, Equatable {
         return sum
     }
 
+    /// The stretch of bucket `i` its arrivals are spread over: from its first to its last
+    /// arrival, or its whole 100 ms when empty.
+    private func span(of i: Int) -> (from: Double, to: Double) {
+        guard i < counts.count, counts[i] > 0 else { return (start(of: i), start(of: i) + Self.bucketSeconds) }
+        return (firstArrival[i], lastArrival[i])
+    }
+
     /// Arrivals not yet released from the threshold up to `time`. Within `time`'s own bucket
-    /// arrivals count as spread evenly (after the threshold, when it stands there), so
-    /// shoppers of one burst get distinct, ordered positions.
+    /// arrivals count as spread evenly between its first and last (after the threshold,
+    /// when it stands there), so shoppers of one burst get distinct, ordered positions.
     public func waiting(after threshold: Double, through time: Double) -> Double {
         let i = index(time)
         guard !counts.isEmpty, i >= thresholdIndex, time >= threshold else { return 0 }
@@ -80,16 +104,16 @@ public struct ArrivalHistogram: Sendable, Equatable {
         let before = i > 0 ? prefix(i - 1) : 0
         let full = max(0, before - released)
         let inBucket = i < counts.count ? counts[i] - (i == thresholdIndex ? releasedInThreshold : 0) : 0
-        let from = max(start(of: i), i == thresholdIndex ? threshold : start(of: i))
-        let end = start(of: i) + Self.bucketSeconds
-        let fraction = end > from ? min(1, max(0, (time - from) / (end - from))) : 1
+        let stretch = span(of: i)
+        let from = i == thresholdIndex ? max(stretch.from, threshold) : stretch.from
+        let fraction = stretch.to > from ? min(1, max(0, (time - from) / (stretch.to - from))) : (time >= stretch.to ? 1 : 0)
         return full + max(0, inBucket) * fraction
     }
 
     /// Moves `threshold` forward through the recorded arrivals, releasing at most `credit`
     /// of them and never passing `limit`. Empty stretches pass free; a bucket only partly
-    /// paid for is passed in proportion (arrivals inside 100 ms count as uniform). Returns
-    /// the new threshold and the unspent credit.
+    /// paid for is passed in proportion (its arrivals count as uniform between its first
+    /// and last). Returns the new threshold and the unspent credit.
     public mutating func advance(threshold: Double, credit: Double, limit: Double) -> (threshold: Double, credit: Double) {
         guard limit > threshold else { return (threshold, credit) }
         var threshold = threshold
@@ -98,18 +122,27 @@ public struct ArrivalHistogram: Sendable, Equatable {
         while thresholdIndex <= last {
             let i = thresholdIndex
             let count = i < counts.count ? counts[i] : 0
-            let remaining = count - releasedInThreshold
+            let stretch = span(of: i)
+            // The bucket holding `limit` owes only its arrivals up to `limit` (early birds'
+            // draws lie ahead of the clock until the opening second has passed).
+            var due = count
+            if i == last, count > 0, limit < stretch.to {
+                due = limit < stretch.from ? 0 : count * (limit - stretch.from) / max(stretch.to - stretch.from, 1e-9)
+            }
+            let remaining = max(0, due - releasedInThreshold)
             let end = start(of: i) + Self.bucketSeconds
-            let from = max(threshold, start(of: i))
+            // Spent: stop at the end of the bucket paid for, not at the next one's first arrival.
+            if credit <= 1e-9, remaining > 0 { return (min(threshold, limit), 0) }
             if remaining > credit {
+                let from = max(threshold, stretch.from)
                 releasedInThreshold += credit
-                return (min(from + credit / remaining * (end - from), limit), 0)
+                return (min(max(from + credit / remaining * (min(stretch.to, limit) - from), threshold), limit), 0)
             }
             credit -= remaining
             if i == last {
                 // The bucket holding `limit` stays the threshold's: later arrivals in it
                 // still wait for credit.
-                releasedInThreshold = count
+                releasedInThreshold += remaining
                 return (limit, credit)
             }
             releasedInThreshold = 0

@@ -26,6 +26,9 @@ public struct LeakyBucket: Sendable, Equatable {
         return true
     }
 
+    /// The instant (same scale as `now`) from which the next admission is allowed.
+    public var nextAllowed: Double { theoreticalArrival - tolerance }
+
     /// Seconds until the next admission would be allowed (0 when one is allowed now).
     public func wait(now: Double) -> Double {
         let ahead = theoreticalArrival - tolerance - now

@@ -61,12 +61,16 @@ struct AdmissionControllerTests {
         var answers: [QueueAnswer] = []
         // Twelve shoppers 8 ms apart, within one 100 ms bucket.
         for k in 0..<12 { answers.append(Self.ask(&controller, sale, now: Self.during.addingTimeInterval(Double(k) * 0.008))) }
-        #expect(answers.prefix(2).allSatisfy { $0.status == .admitted }, "burst of one second's share")
+        // The first is admitted at once; the line is released half a second of admissions
+        // at a time (`AdmissionController.leadSeconds`), so the rest wait.
+        #expect(answers[0].status == .admitted)
+        let admitted = answers.filter { $0.status == .admitted }.count
+        #expect((1...2).contains(admitted))
         let last = answers[11]
         #expect(last.status == .waiting)
         // Positions are estimates (arrivals inside a bucket count as spread evenly), but
-        // ordered, and the last of ten waiting stands about tenth.
-        let positions = answers.dropFirst(2).compactMap(\.position)
+        // ordered, and the last of ten or eleven waiting stands about tenth.
+        let positions = answers.dropFirst(admitted).compactMap(\.position)
         #expect(positions == positions.sorted())
         #expect((8...11).contains(last.position ?? 0), "\(positions)")
         #expect((4...6).contains(last.etaSeconds ?? 0))

@@ -33,12 +33,10 @@ struct LotteryTests {
         #expect(lottery.draw(visitor: visitor, startsAt: start) == start.addingTimeInterval(Double(value % 1000) / 1000))
     }
 
-    /// Seeded (it drew random ids before, and failed about one run in thirteen). Of seeds
-    /// 1...40, seeds 17, 28 and 39 fail the first-five check: when the first poll round
-    /// admits fewer than the burst, the next admission goes to whichever eligible pass
-    /// polls first, which may be drawn more than a bucket later. That is the poll-order
-    /// admission that issue 13 (§2) sets out to replace; until then this checks seed 1.
-    @Test("early birds are admitted in the order of their draws, not of their arrival", arguments: [UInt64(1)])
+    /// Seeded, 40 seeds: the shoppers poll as told. (With a fixed once-a-second poll and the
+    /// eligible pass that polled first admitted, seeds 17, 28 and 39 broke the order; since
+    /// issue 13 §2 the earliest eligible pass keeps the next token and is told when it frees.)
+    @Test("early birds are admitted in the order of their draws, not of their arrival", arguments: Array(UInt64(1)...40))
     func earlyBirdsOrder(seed: UInt64) {
         // Seeded ids: the draws, and so the test, are the same on every run.
         var generator = SplitMix64(seed: seed)
@@ -55,15 +53,19 @@ struct LotteryTests {
             #expect(answer.pass.firstArrival == lottery.draw(visitor: answer.pass.visitorID, startsAt: sale.startsAt))
             passes.append(answer.pass)
         }
-        // After the start everyone polls, in the order they came; admissions follow the draw.
+        // From the start everyone polls as told, the first poll at the start itself, in the
+        // order they came; admissions follow the draw.
         var admitted: [QueuePass] = []
-        for second in 0..<20 {
-            for pass in passes where !admitted.contains(where: { $0.visitorID == pass.visitorID }) {
-                let now = Fixtures.saleStart.addingTimeInterval(1 + Double(second))
-                let answer = controller.answer(
-                    pass: pass, sale: sale, now: now, monotonicSeconds: 100 + Double(second), lottery: lottery,
-                    newVisitor: { UUID() })
-                if answer.status == .admitted { admitted.append(pass) }
+        var events = EventQueue()
+        for index in passes.indices { events.push(Double(index) * 0.001, index) }
+        while let (time, index) = events.pop(), time < 60 {
+            let answer = controller.answer(
+                pass: passes[index], sale: sale, now: Fixtures.saleStart.addingTimeInterval(time), monotonicSeconds: 100 + time,
+                lottery: lottery, newVisitor: { UUID() })
+            if answer.status == .admitted {
+                admitted.append(passes[index])
+            } else {
+                events.push(time + Double(answer.pollAfterMs) / 1000, index)
             }
         }
         #expect(admitted.count == 40)
@@ -71,9 +73,11 @@ struct LotteryTests {
         // First come, first served to within one poll interval at the front of the line
         // (500 ms): no one is admitted before anyone drawn more than that earlier.
         for (a, b) in zip(draws, draws.dropFirst()) { #expect(b.timeIntervalSince(a) > -0.5) }
-        // The first second's admissions are the five earliest draws, whoever came first
-        // (to the resolution of a 100 ms bucket).
-        let fifth = draws.sorted()[4]
-        #expect(draws.prefix(5).allSatisfy { $0 <= fifth.addingTimeInterval(0.1) })
+        // The first second's admissions are the five earliest draws, whoever came first, to
+        // the histogram's resolution: inside a 100 ms bucket arrivals are estimated as evenly
+        // spread, so the front of the line is exact to a bucket or two (250 ms).
+        let sorted = draws.sorted()
+        #expect(draws.prefix(5).allSatisfy { $0 <= sorted[4].addingTimeInterval(0.25) },
+                "ranks \(draws.prefix(5).map { d in sorted.firstIndex(of: d)! })")
     }
 }
