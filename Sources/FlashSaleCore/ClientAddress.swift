@@ -8,10 +8,14 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         // Whitespace is not part of any network's text (`IPAddress.parse` forgives it
         // around header entries, not here).
-        guard !text.contains(where: \.isWhitespace) else { return nil }
+        // Nor are a zone id, brackets or leading zeros (`010` is octal to some tools): those
+        // are forgiven in headers, never in an operator's network.
+        guard !text.contains(where: { $0.isWhitespace || $0 == "%" || $0 == "[" || $0 == "]" }) else { return nil }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        func hasLeadingZero(_ number: Substring) -> Bool { number.count > 1 && number.hasPrefix("0") }
         guard (1...2).contains(parts.count), let address = IPAddress.parse(String(parts[0])) else { return nil }
-        guard parts.count == 1 || parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+        if address.count == 4, parts[0].split(separator: ".").contains(where: hasLeadingZero) { return nil }
+        guard parts.count == 1 || (parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) && !hasLeadingZero(parts[1])),
             let length = parts.count == 2 ? Int(parts[1]) : address.count * 8
         else { return nil }
         self.init(address: address, prefixLength: length)
