@@ -64,9 +64,15 @@ public struct PaymentsBenchmark: Sendable {
         // Every shopper holds one unit before the clock starts.
         let reservations = Locked<[Int: String]>([:])
         try await forEachIndex(shoppers, workers: concurrency) { shopper in
-            let joined = try await BenchHTTP.send(client, baseURL, "POST", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [])
-            guard let pass = joined.json?["pass"] as? String, joined.json?["status"] as? String == "admitted" else {
-                throw BenchmarkError("shopper \(shopper) was not admitted: \(joined.text)")
+            // Join, then poll as told: nobody is admitted beyond the units not yet claimed.
+            var answer = try await BenchHTTP.send(client, baseURL, "POST", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [])
+            while answer.json?["status"] as? String == "waiting", let pass = answer.json?["pass"] as? String {
+                try await Task.sleep(for: .milliseconds(answer.json?["poll_after_ms"] as? Int ?? 500))
+                answer = try await BenchHTTP.send(
+                    client, baseURL, "GET", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [("X-Queue-Pass", pass)])
+            }
+            guard let pass = answer.json?["pass"] as? String, answer.json?["status"] as? String == "admitted" else {
+                throw BenchmarkError("shopper \(shopper) was not admitted: \(answer.text)")
             }
             let reserved = try await BenchHTTP.send(
                 client, baseURL, "POST", "/api/v1/sales/\(saleID)/reservations",
