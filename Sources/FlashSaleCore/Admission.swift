@@ -237,7 +237,11 @@ public struct AdmissionController: Sendable {
             let early = claimant?.visitor == pass.visitorID ? 0.0 : 0.05
             return reply(.waiting, pollAfterMs: Int((untilToken + early) * 1000) + 10, position: position, eta: eta)
         }
-        let base = min(max(Double(eta) * 1000 / 4, 500), Double(Self.maxPollMs))
+        // Near the front (two seconds of admissions, at least ten shoppers) at least once a
+        // second: positions inside a 100 ms bucket are estimates, and a shopper told a long
+        // wait on a wrong one would miss their turn and stall the line.
+        let front = Double(position) <= max(10, 2 * ratePerSecond)
+        let base = min(max(Double(eta) * 1000 / 4, 500), front ? 1_000 : Double(Self.maxPollMs))
         // From the id's last byte (random in a UUIDv7), not `hashValue`, which Swift seeds
         // per process: the same pass is told the same interval on every node and every run.
         let jitter = 0.8 + 0.4 * Double(pass.visitorID.uuid.15) / 255

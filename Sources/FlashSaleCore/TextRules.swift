@@ -21,7 +21,7 @@ public enum TextField {
         let blank = value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         guard (allowEmpty || !blank), value.count <= maxLength, !hasControlCharacters(value) else {
             throw .validation(
-                "\(field) must be \(allowEmpty ? "at most" : "1–")\(maxLength) characters without control characters")
+                "\(field) must be \(allowEmpty ? "at most " : "1–")\(maxLength) characters without control characters")
         }
     }
 
@@ -57,7 +57,8 @@ public struct EmailAddress: Sendable, Equatable {
     /// RFC 5322 §3.2.3 `atext` besides letters and digits.
     static let atextSymbols = Set("!#$%&'*+-/=?^_`{|}~".unicodeScalars)
 
-    /// Parses `raw` (surrounding white space ignored).
+    /// Parses `raw` (surrounding spaces ignored; control characters anywhere, line breaks and
+    /// tabs included, refused like in every other text field).
     ///
     /// Accepted: a dot-string local part (RFC 5321 §4.1.2: atoms of `atext`, or any
     /// non-ASCII letter per RFC 6531 §3.3, joined by single dots), `@`, and a domain of at
@@ -67,7 +68,7 @@ public struct EmailAddress: Sendable, Equatable {
     /// - Throws: 422 `validation_failed` saying which rule failed.
     public init(_ raw: String) throws(APIError) {
         let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !TextField.hasControlCharacters(text) else {
+        guard !TextField.hasControlCharacters(raw) else {
             throw .validation("email must not contain control characters")
         }
         guard text.utf8.count <= Self.maxLength else {

@@ -8,8 +8,8 @@ import NIOPosix
 /// A `PaymentProvider` reached over HTTP: `flashsale psp`, or anything that speaks its
 /// contract. 201 is a charge, 402 a decline, any other 4xx `.rejected`; a 5xx, a timeout or
 /// a connection lost after sending is `.unknownOutcome`, since the charge may exist; a
-/// request that never left (no connection from the pool in time, refused, connect
-/// timeout) is `.notSent`.
+/// request that never left is `.notSent` (no connection from the pool in time) or
+/// `.unreachable` (refused, connect timeout).
 ///
 /// The `HTTPClient` belongs to whoever made it: by default `HTTPClient.shared`, which is
 /// never shut down (and pools 8 connections per host: too few for a sale, whose calls a
@@ -144,19 +144,22 @@ public struct HTTPPaymentProvider: PaymentProvider {
             return Reply(status: Int(response.status.code), body: try await response.body.collect(upTo: 4 << 20))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw PaymentProviderError.unknownOutcome("timeout after \(requestTimeout)")
-        } catch where Self.neverSent(error) {
-            throw PaymentProviderError.notSent("\(method) \(path) was not sent: \(error)")
+        } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
+            throw PaymentProviderError.notSent("\(method) \(path) was not sent: no pooled connection in time")
+        } catch where Self.unreachable(error) {
+            throw PaymentProviderError.unreachable("\(method) \(path) was not sent: \(error)")
         } catch {
             throw PaymentProviderError.unknownOutcome("\(method) \(path) failed: \(error)")
         }
     }
 
-    /// Failures that happen before a request's first byte is written: waiting for a pooled
-    /// connection, or opening one. Everything else may have reached the provider.
-    static func neverSent(_ error: any Error) -> Bool {
+    /// Failures to open a connection (before a request's first byte is written; the pool
+    /// reports its last one when a queued request's wait ends). Everything else may have
+    /// reached the provider.
+    static func unreachable(_ error: any Error) -> Bool {
         switch error {
         case let error as HTTPClientError:
-            return error == .getConnectionFromPoolTimeout || error == .connectTimeout
+            return error == .connectTimeout
         case is NIOConnectionError:
             return true
         case ChannelError.connectTimeout:

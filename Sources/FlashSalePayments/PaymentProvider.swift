@@ -109,10 +109,12 @@ public enum PaymentProviderError: Error, Equatable {
     /// A timeout, a 5xx or a lost connection: the charge may or may not exist. Look it up
     /// by its idempotency key (or retry with the same key) before deciding anything.
     case unknownOutcome(String)
-    /// The request never left the shop (no pooled connection in time, connection refused,
-    /// connect timeout): nothing can have been charged, so it may be retried or answered at
-    /// once, without waiting for the reconciler.
+    /// The request waited too long for a pooled connection and never left the shop: nothing
+    /// can have been charged, and a retry a moment later may go through.
     case notSent(String)
+    /// The provider could not be reached (connection refused, connect timeout): nothing can
+    /// have been charged, and retrying at once would only wait again.
+    case unreachable(String)
     /// The provider refused the request itself (a 4xx other than a decline): nothing happened.
     /// `message` reads `code: sentence`, such as `already_refunded: This charge was already refunded.`
     case rejected(status: Int, message: String)

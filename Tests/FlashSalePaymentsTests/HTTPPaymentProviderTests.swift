@@ -90,12 +90,12 @@ import Testing
         }
     }
 
-    @Test func nobodyListeningIsNotSent() async throws {
+    @Test func nobodyListeningIsUnreachable() async throws {
         try await HTTPPaymentProvider.withOwnedClient(baseURL: URL(string: "http://127.0.0.1:1")!, requestTimeout: .milliseconds(500)) { provider in
             do {
                 _ = try await provider.charge(chargeRequest(), idempotencyKey: "k1")
                 Issue.record("nothing listens on port 1")
-            } catch PaymentProviderError.notSent {
+            } catch PaymentProviderError.unreachable {
                 // Refused before a byte was written: certainly nothing was charged.
             }
         }

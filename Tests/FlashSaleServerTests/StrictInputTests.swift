@@ -90,6 +90,12 @@ import Glibc
 
             let garbage = try rawExchange(port: port, "\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}\u{00}\u{01}\u{fc}\r\n\r\n")
             #expect(garbage.hasPrefix("HTTP/1.1 400") && garbage.contains("\"error\":\"bad_request\""), "\(garbage)")
+
+            // Pipelined behind a good request: its answer first, then the JSON refusal.
+            let pipelined = try rawExchange(port: port, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nHELLO WORLD\r\n\r\n")
+            #expect(pipelined.hasPrefix("HTTP/1.1 200"), "\(pipelined)")
+            let second = pipelined.range(of: "HTTP/1.1 400").map { String(pipelined[$0.lowerBound...]) } ?? ""
+            #expect(second.contains("\"error\":\"bad_request\""), "\(pipelined)")
         }
     }
 

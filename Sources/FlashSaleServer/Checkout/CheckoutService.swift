@@ -77,9 +77,10 @@ final class CheckoutService: Sendable {
             case .succeeded(let chargeID): result = .charged(chargeID: chargeID)
             case .declined(let reason): result = .declined(reason: reason)
             }
-        } catch PaymentProviderError.notSent(let message) {
-            // It never reached the provider, even after the retries: nothing was charged,
-            // and the shopper hears so now rather than after the reconciler's grace.
+        } catch PaymentProviderError.notSent(let message), PaymentProviderError.unreachable(let message) {
+            // It never reached the provider (even after the retries, when waiting for a
+            // connection): nothing was charged, and the shopper hears so now rather than
+            // after the reconciler's grace.
             logger.warning("payment not sent to the provider", metadata: ["payment": "\(payment.id.lowercased)", "reason": "\(message)"])
             result = .notCharged
         } catch PaymentProviderError.rejected(_, let message) {
@@ -93,8 +94,9 @@ final class CheckoutService: Sendable {
         return Self.response(for: try await settle(payment, result))
     }
 
-    /// Delays before each new try of a call that never left the shop (seconds): a queue
-    /// behind held connections drains in well under a second once they time out.
+    /// Delays before each new try of a call that waited too long for a pooled connection
+    /// (seconds): a queue behind held connections drains once they time out. A provider
+    /// that refuses connections is not tried again (`.unreachable`).
     static let unsentRetryDelays: [Double] = [0.05, 0.25, 0.5]
 
     /// The charge, tried again (same key, so at most one charge) while the request never

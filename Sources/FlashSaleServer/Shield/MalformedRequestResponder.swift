@@ -11,8 +11,7 @@ import NIOHTTPTypes
 ///
 /// Installed after the HTTP codec, where the decoder's `HTTPParserError` passes on its way
 /// to Hummingbird. When a response to an earlier pipelined request is still being written,
-/// the error goes on to Hummingbird unchanged (its bare 400 then follows that response,
-/// so the two cannot interleave on the wire).
+/// the refusal waits for that response's end, so the two cannot interleave on the wire.
 final class MalformedRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -21,23 +20,55 @@ final class MalformedRequestResponder: ChannelDuplexHandler, RemovableChannelHan
 
     /// Request heads read whose response has not ended yet.
     private var unanswered = 0
+    /// A refusal waiting for the responses still being written.
+    private var deferred: APIError?
+    /// Between a request's head and its end: an error then belongs to that request's body,
+    /// and its route must hear of it (Hummingbird fails the body stream).
+    private var inBody = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { unanswered += 1 }
+        switch unwrapInboundIn(data) {
+        case .head:
+            unanswered += 1
+            inBody = true
+        case .end:
+            inBody = false
+        case .body:
+            break
+        }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { unanswered = max(0, unanswered - 1) }
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        unanswered = max(0, unanswered - 1)
         context.write(data, promise: promise)
+        if unanswered == 0, let refusal = deferred {
+            deferred = nil
+            send(refusal, context: context)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError, unanswered == 0, context.channel.isActive else {
+        guard let parserError = error as? HTTPParserError, context.channel.isActive, deferred == nil, !inBody else {
             context.fireErrorCaught(error)
             return
         }
         let refusal = Self.refusal(for: parserError)
+        if unanswered > 0 {
+            // Nothing more is read from this connection; the refusal follows the answers owed.
+            deferred = refusal
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            return
+        }
+        send(refusal, context: context)
+    }
+
+    /// Writes `refusal` as a whole response and closes the connection once it is out.
+    private func send(_ refusal: APIError, context: ChannelHandlerContext) {
         var head = HTTPResponse(status: .init(code: refusal.status))
         head.headerFields[.contentType] = "application/json; charset=utf-8"
         head.headerFields[.contentLength] = String(refusal.body.count)
