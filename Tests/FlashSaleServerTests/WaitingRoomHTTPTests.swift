@@ -211,6 +211,67 @@ import Testing
         print("burst and stragglers over HTTP: \(times.count) admitted in \(times.last!.timeIntervalSince(times.first!)) s")
     }
 
+    /// Issue 13 §1 over HTTP: 30% of the admitted walk away without reserving. The learnt
+    /// no-show factor admits others in their place, so the sale still sells out, and while
+    /// shoppers wait no pause in admissions lasts a pass lifetime (here 600 s; it is about
+    /// the 10 s decision time).
+    @Test(.timeLimit(.minutes(10))) func walkAwaysAmongTheAdmittedDoNotStallTheSale() async throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try await ServerProcess.start(database: database)
+        defer { server.stop() }
+        let (quantity, crowd) = (60, 300)
+        let created = try await server.send(
+            .POST, "/api/v1/admin/sales", headers: server.admin,
+            json: saleJSON(["quantity": quantity, "admission_rate_per_second": 20, "reservation_ttl_seconds": 600]))
+        let sale = try #require(created.json["id"] as? String)
+        var generator = SplitMix64(seed: 21)
+        let walksAway = (0..<crowd).map { _ in Double.random(in: 0..<1, using: &generator) < 0.3 }
+        let admittedAt = Locked([Date?](repeating: nil, count: crowd))
+        let soldOut = Locked(false)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<crowd {
+                group.addTask {
+                    var pass = ""
+                    while !soldOut.withLock({ $0 }) {
+                        let reply = try await server.send(
+                            pass.isEmpty ? .POST : .GET, "/api/v1/sales/\(sale)/queue", headers: pass.isEmpty ? [] : [("X-Queue-Pass", pass)])
+                        guard reply.status == 200, let token = reply.json["pass"] as? String else { return }
+                        pass = token
+                        // Every unit is held (they are never paid here): nothing is left to wait for.
+                        if reply.json["available"] as? Int == 0 && reply.json["status"] as? String != "admitted" {
+                            soldOut.withLock { $0 = true }
+                            return
+                        }
+                        switch reply.json["status"] as? String {
+                        case "admitted":
+                            admittedAt.withLock { $0[index] = Date() }
+                            if !walksAway[index] {
+                                let reserved = try await server.send(
+                                    .POST, "/api/v1/sales/\(sale)/reservations", headers: [("X-Queue-Pass", token), ("Idempotency-Key", "w\(index)")],
+                                    json: #"{"email": "walk\#(index)@example.com"}"#)
+                                if reserved.status == 409 { soldOut.withLock { $0 = true } }
+                            }
+                            return
+                        case "sold_out", "ended":
+                            soldOut.withLock { $0 = true }
+                            return
+                        default:
+                            try await Task.sleep(for: .milliseconds(reply.json["poll_after_ms"] as? Int ?? 1_000))
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stats = try await server.send(.GET, "/api/v1/admin/sales/\(sale)/stats", headers: server.admin).json
+        #expect(stats["available"] as? Int == 0, "every unit went to someone who reserved: \(stats)")
+        let times: [Date] = admittedAt.withLock { $0 }.compactMap { $0 }.sorted()
+        let longest = zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.max() ?? 0
+        #expect(longest < 120, "longest pause between admissions \(longest) s")
+        print("walk-aways over HTTP: \(times.count) admitted for \(quantity) units, longest pause \(longest) s")
+    }
+
     private func buy(server: ServerProcess, sale: String, pass: String, shopper: Int) async throws {
         let reserved = try await server.send(
             .POST, "/api/v1/sales/\(sale)/reservations", headers: [("X-Queue-Pass", pass), ("Idempotency-Key", "r\(shopper)")],
