@@ -49,13 +49,7 @@ public struct PostgresStore: Store {
 
     public func createSale(_ new: NewSale, id: UUID, now: Date) async throws -> Sale {
         try await transaction { conn in
-            // Serialises creations of one sku across nodes so the overlap check holds.
-            try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(new.sku), 7))", logger: logger).drain()
-            let overlapping = try await conn.query(
-                "SELECT 1 FROM sales WHERE sku = \(new.sku) AND starts_at < \(new.endsAt) AND ends_at > \(new.startsAt)",
-                logger: logger
-            ).collect()
-            if !overlapping.isEmpty { throw APIError.duplicateSKU }
+            try await Self.refuseOverlap(conn, sku: new.sku, startsAt: new.startsAt, endsAt: new.endsAt, excluding: nil, logger: logger)
             try await conn.query(
                 """
                 INSERT INTO sales (id, sku, name, price_cents, currency, quantity, starts_at, ends_at,
@@ -74,21 +68,30 @@ public struct PostgresStore: Store {
         }
     }
 
+    /// 409 `duplicate_sku` when another sale of `sku` (not `excluding`) overlaps the window:
+    /// on create, and when a patch moves a window. Takes the sku's advisory lock first, so
+    /// creations and moves of one sku on different nodes take turns and the check holds.
+    static func refuseOverlap(
+        _ conn: PostgresConnection, sku: String, startsAt: Date, endsAt: Date, excluding: UUID?, logger: Logger
+    ) async throws {
+        try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(sku), 7))", logger: logger).drain()
+        let overlapping = try await conn.query(
+            """
+            SELECT 1 FROM sales WHERE sku = \(sku) AND id IS DISTINCT FROM \(excluding)
+                AND starts_at < \(endsAt) AND ends_at > \(startsAt)
+            """, logger: logger
+        ).collect()
+        if !overlapping.isEmpty { throw APIError.duplicateSKU }
+    }
+
     public func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale? {
         try await transaction { conn in
             guard let sale = try await Self.fetchSale(conn, id: id, logger: logger, lock: true) else { return nil }
             try patch.validate(against: sale, now: now)
             if patch.startsAt != nil || patch.endsAt != nil {
-                // A moved window must not overlap another sale of the same sku (as on create,
-                // under the same per-sku lock).
-                try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(sale.sku), 7))", logger: logger).drain()
-                let overlapping = try await conn.query(
-                    """
-                    SELECT 1 FROM sales WHERE sku = \(sale.sku) AND id <> \(id)
-                        AND starts_at < \(patch.endsAt ?? sale.endsAt) AND ends_at > \(patch.startsAt ?? sale.startsAt)
-                    """, logger: logger
-                ).collect()
-                if !overlapping.isEmpty { throw APIError.duplicateSKU }
+                try await Self.refuseOverlap(
+                    conn, sku: sale.sku, startsAt: patch.startsAt ?? sale.startsAt, endsAt: patch.endsAt ?? sale.endsAt,
+                    excluding: id, logger: logger)
             }
             try await conn.query(
                 """

@@ -42,11 +42,7 @@ public struct SQLiteStore: Store {
 
     public func createSale(_ new: NewSale, id: UUID, now: Date) async throws -> Sale {
         try await writer.write { db in
-            let overlapping = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM sales WHERE sku = ? AND starts_at < ? AND ends_at > ?)",
-                arguments: [new.sku, new.endsAt.ms, new.startsAt.ms]) ?? false
-            if overlapping { throw APIError.duplicateSKU }
+            try Self.refuseOverlap(db, sku: new.sku, startsAt: new.startsAt, endsAt: new.endsAt, excluding: nil)
             try db.execute(
                 sql: """
                     INSERT INTO sales (id, sku, name, price_cents, currency, quantity, starts_at, ends_at,
@@ -66,17 +62,23 @@ public struct SQLiteStore: Store {
         }
     }
 
+    /// 409 `duplicate_sku` when another sale of `sku` (not `excluding`) overlaps the window:
+    /// on create, and when a patch moves a window.
+    static func refuseOverlap(_ db: Database, sku: String, startsAt: Date, endsAt: Date, excluding: UUID?) throws {
+        let overlapping = try Bool.fetchOne(
+            db,
+            sql: "SELECT EXISTS (SELECT 1 FROM sales WHERE sku = ? AND id IS NOT ? AND starts_at < ? AND ends_at > ?)",
+            arguments: [sku, excluding?.lowercased, endsAt.ms, startsAt.ms]) ?? false
+        if overlapping { throw APIError.duplicateSKU }
+    }
+
     public func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale? {
         try await writer.write { db in
             guard let sale = try Self.fetchSale(db, id: id) else { return nil }
             try patch.validate(against: sale, now: now)
             if patch.startsAt != nil || patch.endsAt != nil {
-                // A moved window must not overlap another sale of the same sku (as on create).
-                let overlapping = try Bool.fetchOne(
-                    db,
-                    sql: "SELECT EXISTS (SELECT 1 FROM sales WHERE sku = ? AND id <> ? AND starts_at < ? AND ends_at > ?)",
-                    arguments: [sale.sku, id.lowercased, (patch.endsAt ?? sale.endsAt).ms, (patch.startsAt ?? sale.startsAt).ms]) ?? false
-                if overlapping { throw APIError.duplicateSKU }
+                try Self.refuseOverlap(
+                    db, sku: sale.sku, startsAt: patch.startsAt ?? sale.startsAt, endsAt: patch.endsAt ?? sale.endsAt, excluding: id)
             }
             try db.execute(
                 sql: """

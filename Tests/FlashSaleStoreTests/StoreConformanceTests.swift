@@ -26,7 +26,13 @@ import Testing
             let later = NewSale(
                 sku: sku, name: "Later", priceCents: 100, quantity: 1, startsAt: first.endsAt,
                 endsAt: first.endsAt.addingTimeInterval(60))
-            _ = try await store.createSale(later, id: UUID(), now: Date())
+            let laterSale = try await store.createSale(later, id: UUID(), now: Date())
+            // Moving its window onto the first sale's is refused the same way; its own window is no conflict.
+            await #expect(throws: APIError.duplicateSKU) {
+                try await store.updateSale(id: laterSale.id, patch: SalePatch(startsAt: first.endsAt.addingTimeInterval(-60)), now: Date())
+            }
+            let extended = laterSale.endsAt.addingTimeInterval(60)
+            #expect(try await store.updateSale(id: laterSale.id, patch: SalePatch(endsAt: extended), now: Date()) != nil)
         }
     }
 
