@@ -25,12 +25,13 @@ public struct QueueAnswer: Sendable, Equatable {
 /// Shoppers whose first arrival is at or before the *threshold* may be admitted, through a
 /// leaky bucket at this node's share of the sale's rate; later ones wait. The threshold
 /// moves forward through a histogram of first arrivals just far enough that a *lead* of
-/// released-but-not-admitted shoppers stands ready: one second of admissions, at least
+/// released-but-not-admitted shoppers stands ready: `leadSeconds` of admissions, at least
 /// one. Admissions use up the lead (oldest release first); a release nobody claims within
 /// `releasePatience` (its shoppers left, or poll slowly) expires, so the threshold moves on
 /// past shoppers who are gone instead of stalling. The shoppers eligible at any moment thus
-/// span about a second of admissions (the earliest of them keeps the next token), and as their poll interval shrinks near their
-/// turn, they are asked about when they become eligible (issue 13 §2). Admissions also stop
+/// span about half a second of admissions (the earliest of them keeps the next token), and
+/// as their poll interval shrinks near their turn, they are asked about when they become
+/// eligible (issue 13 §2). Admissions also stop
 /// while the admitted shoppers who hold nothing yet reach the units available times a
 /// no-show factor learnt from this sale's conversions (`NoShowCompensation`): nobody is
 /// admitted to find nothing. Mutated under the caller's lock.
@@ -56,7 +57,7 @@ public struct AdmissionController: Sendable {
     /// lead's size, so the line is released no faster than it is admitted (a crowd's first
     /// poll round cannot release later shoppers ahead of earlier ones still to poll), and a
     /// release that held nobody is given back.
-    private var releaseCredit: Double
+    private var releaseCredit = 0.0
     private var lastTick: Double?
     /// Admissions per second, smoothed over one-second intervals, for the ETA.
     private var smoothedRate: Double
@@ -70,8 +71,9 @@ public struct AdmissionController: Sendable {
 
     public static let minPollMs = 250
     public static let maxPollMs = 5_000
-    /// Seconds of admissions kept released ahead of them (at least one shopper): the
-    /// bucket's own burst, so a quiet bucket's first round admits the earliest ones.
+    /// Seconds of admissions kept released ahead of them (at least one shopper): enough
+    /// that the bucket's next token finds someone eligible, few enough that the eligible
+    /// span half a second of arrivals, not a poll round's worth.
     public static let leadSeconds = 0.5
     /// Seconds a release waits to be claimed before its shoppers count as gone: a shopper
     /// at the front polls every 0.4–0.6 s, so three missed polls.
@@ -93,8 +95,8 @@ public struct AdmissionController: Sendable {
         self.nodeShare = nodeShare
         noShows = NoShowCompensation(maxFactor: maxNoShowFactor)
         bucket = Self.bucket(ratePerSecond: ratePerSecond)
-        releaseCredit = max(1, ratePerSecond * Self.leadSeconds)
         smoothedRate = ratePerSecond
+        releaseCredit = leadTarget
     }
 
     /// A burst of up to one second's share lets a quiet bucket admit a crowd's first poll
@@ -117,7 +119,7 @@ public struct AdmissionController: Sendable {
             threshold = nil
             lead = []
             lastTick = nil
-            releaseCredit = max(1, ratePerSecond * Self.leadSeconds)
+            releaseCredit = leadTarget
         }
         opening = sale.startsAt
     }
@@ -216,7 +218,7 @@ public struct AdmissionController: Sendable {
                     claimant = (arrival, pass.visitorID, monotonicSeconds)
                 }
                 // They are here: the releases they stand for are not gone.
-                for index in lead.indices { lead[index].time = max(lead[index].time, monotonicSeconds) }
+                holdLead(at: monotonicSeconds)
             }
         }
         if admit {
@@ -256,12 +258,12 @@ public struct AdmissionController: Sendable {
         let start = max(sale.startsAt.timeIntervalSince1970, 0)
         if threshold == nil { threshold = Date(timeIntervalSince1970: start) }
         updateRate(monotonic: monotonic, now: now)
-        let target = max(1, ratePerSecond * Self.leadSeconds)
+        let target = leadTarget
         let elapsed = lastTick.map { max(0, monotonic - $0) } ?? 0
         lastTick = max(lastTick ?? monotonic, monotonic)
         guard stockOpen else {
             // Releases made before the stock closed wait for it, not for their patience.
-            for index in lead.indices { lead[index].time = max(lead[index].time, monotonic) }
+            holdLead(at: monotonic)
             return
         }
         releaseCredit = min(target, releaseCredit + ratePerSecond * elapsed)
@@ -280,11 +282,19 @@ public struct AdmissionController: Sendable {
         }
     }
 
+    /// The lead's size: `leadSeconds` of this node's admissions, at least one shopper.
+    private var leadTarget: Double { max(1, ratePerSecond * Self.leadSeconds) }
+
     /// Drops the releases `isGone` picks, giving their credit back: they held nobody.
     private mutating func dropLead(where isGone: ((time: Double, count: Double)) -> Bool) {
-        let target = max(1, ratePerSecond * Self.leadSeconds)
-        for release in lead where isGone(release) { releaseCredit = min(target, releaseCredit + release.count) }
+        for release in lead where isGone(release) { releaseCredit = min(leadTarget, releaseCredit + release.count) }
         lead.removeAll(where: isGone)
+    }
+
+    /// Restarts the patience of every release at `monotonic`: their shoppers are known to
+    /// be there, or the stock, not they, keeps them waiting.
+    private mutating func holdLead(at monotonic: Double) {
+        for index in lead.indices { lead[index].time = max(lead[index].time, monotonic) }
     }
 
     /// One admission claims one released arrival, the oldest first.
@@ -325,7 +335,6 @@ public struct AdmissionController: Sendable {
     public mutating func reserved(admittedAt: Date, now: Date, monotonicSeconds: Double) {
         noShows.converted(at: monotonicSeconds, delay: now.timeIntervalSince(admittedAt))
     }
-
 
     /// Shoppers ahead: arrivals this node counted between the threshold and the pass.
     private func position(of pass: QueuePass) -> Int {

@@ -15,7 +15,8 @@ import Foundation
 ///
 /// Admissions are kept per whole second of the caller's monotonic clock for one pass
 /// lifetime; a reservation marks one admission of its second converted. Pure and
-/// O(seconds of a pass lifetime) in memory.
+/// O(seconds of a pass lifetime) in memory; a question costs O(seconds of the decision
+/// time): the window's totals are kept as it changes, and only the undecided tail is read.
 public struct NoShowCompensation: Sendable {
     /// The most pending admissions allowed per available unit (`--admission-stock-factor`;
     /// 3 is a 1-in-3 conversion).
@@ -33,6 +34,9 @@ public struct NoShowCompensation: Sendable {
     /// reserved: the decided history.
     private var expiredAdmitted = 0
     private var expiredConverted = 0
+    /// Totals over `seconds` (the live window).
+    private var liveAdmitted = 0
+    private var liveConverted = 0
     /// Mean seconds from admission to reservation, over every conversion seen.
     private var delaySum = 0.0
     private var delayCount = 0
@@ -42,17 +46,24 @@ public struct NoShowCompensation: Sendable {
     }
 
     /// Admitted shoppers of the live window who have not reserved (decided or not).
-    public private(set) var pending = 0
+    public var pending: Int { liveAdmitted - liveConverted }
 
     /// Admitted shoppers still deciding: admitted within the decision time, not reserved.
     public func undecided(at monotonic: Double, lifetime: Double) -> Int {
+        let tail = undecidedTail(at: monotonic, lifetime: lifetime)
+        return tail.admitted - tail.converted
+    }
+
+    /// Admissions (and their conversions) newer than the decision time: the window's tail.
+    private func undecidedTail(at monotonic: Double, lifetime: Double) -> (admitted: Int, converted: Int) {
         let decidedBy = Int64((monotonic - decisionSeconds(lifetime: lifetime)).rounded(.down))
-        var count = 0
+        var tail = (admitted: 0, converted: 0)
         for entry in seconds.reversed() {
             if entry.second <= decidedBy { break }
-            count += entry.admitted - entry.converted
+            tail.admitted += entry.admitted
+            tail.converted += entry.converted
         }
-        return count
+        return tail
     }
 
     public mutating func admitted(at monotonic: Double) {
@@ -62,7 +73,7 @@ public struct NoShowCompensation: Sendable {
         } else {
             seconds.append((second, 1, 0))
         }
-        pending += 1
+        liveAdmitted += 1
     }
 
     /// A shopper admitted `delay` seconds before `monotonic` reserved. A conversion whose
@@ -76,7 +87,7 @@ public struct NoShowCompensation: Sendable {
             ?? seconds.firstIndex { $0.converted < $0.admitted }
         guard let index else { return }
         seconds[index].converted += 1
-        pending -= 1
+        liveConverted += 1
         delaySum += max(0, delay)
         delayCount += 1
     }
@@ -89,7 +100,8 @@ public struct NoShowCompensation: Sendable {
         for entry in stale {
             expiredAdmitted += entry.admitted
             expiredConverted += entry.converted
-            pending -= entry.admitted - entry.converted
+            liveAdmitted -= entry.admitted
+            liveConverted -= entry.converted
         }
         seconds.removeFirst(stale.count)
     }
@@ -103,24 +115,30 @@ public struct NoShowCompensation: Sendable {
 
     /// The share of decided admissions that reserved, with the prior.
     public func conversion(at monotonic: Double, lifetime: Double) -> Double {
-        let decidedBy = Int64((monotonic - decisionSeconds(lifetime: lifetime)).rounded(.down))
-        var admitted = Double(expiredAdmitted)
-        var converted = Double(expiredConverted)
-        for entry in seconds where entry.second <= decidedBy {
-            admitted += Double(entry.admitted)
-            converted += Double(entry.converted)
-        }
+        conversion(excluding: undecidedTail(at: monotonic, lifetime: lifetime))
+    }
+
+    /// Decided admissions: the expired ones, and the live window less its undecided tail.
+    private func conversion(excluding tail: (admitted: Int, converted: Int)) -> Double {
+        let admitted = Double(expiredAdmitted + liveAdmitted - tail.admitted)
+        let converted = Double(expiredConverted + liveConverted - tail.converted)
         return (converted + Self.prior) / (admitted + Self.prior)
     }
 
     /// Pending admissions allowed per available unit: 1 / conversion, within 1…`maxFactor`.
     public func factor(at monotonic: Double, lifetime: Double) -> Double {
-        min(maxFactor, max(1, 1 / conversion(at: monotonic, lifetime: lifetime)))
+        factor(excluding: undecidedTail(at: monotonic, lifetime: lifetime))
+    }
+
+    private func factor(excluding tail: (admitted: Int, converted: Int)) -> Double {
+        min(maxFactor, max(1, 1 / conversion(excluding: tail)))
     }
 
     /// Whether one more admission fits: undecided admissions stay under the factor times
     /// the units available (this node's share of them).
     public func allowsAnother(available: Double, at monotonic: Double, lifetime: Double) -> Bool {
-        available > 0 && Double(undecided(at: monotonic, lifetime: lifetime)) < factor(at: monotonic, lifetime: lifetime) * available
+        guard available > 0 else { return false }
+        let tail = undecidedTail(at: monotonic, lifetime: lifetime)
+        return Double(tail.admitted - tail.converted) < factor(excluding: tail) * available
     }
 }

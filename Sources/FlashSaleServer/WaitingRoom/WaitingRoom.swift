@@ -1,5 +1,4 @@
 import FlashSaleCore
-import FlashSaleStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -51,7 +50,7 @@ final class WaitingRoom: Sendable {
     /// `mayAdmit` false for a pass polling sooner than it was told (`AdmissionController`).
     func answer(pass incoming: QueuePass?, sale cached: Sale, now: Date, mayAdmit: Bool = true) -> QueueAnswer {
         let sale = cached.withLiveAvailable(liveAvailable(cached.id))
-        let seconds = (ContinuousClock.now - started).seconds
+        let seconds = monotonicSeconds
         let drawn =
             if let incoming {
                 !incoming.isAdmitted
@@ -71,10 +70,13 @@ final class WaitingRoom: Sendable {
         }
     }
 
+    /// Seconds since this waiting room started: the controllers' monotonic clock.
+    private var monotonicSeconds: Double { (ContinuousClock.now - started).seconds }
+
     /// An admitted pass reserved: its admission converted (the no-show factor learns it).
     func reserved(pass: QueuePass, saleID: UUID, now: Date) {
         guard let admittedAt = pass.admittedAt else { return }
-        let seconds = (ContinuousClock.now - started).seconds
+        let seconds = monotonicSeconds
         controllers.withLock { controllers in
             controllers[saleID]?.reserved(admittedAt: admittedAt, now: now, monotonicSeconds: seconds)
         }
