@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteStore {
     public func putAccessRule(_ rule: AccessRule) async throws -> AccessRule {
-        try await writer.write { db in
+        try await commits.write { db in
             let createdAt = try Int64.fetchOne(
                 db,
                 sql: """
@@ -22,7 +22,7 @@ extension SQLiteStore {
     }
 
     public func removeAccessRule(list: AccessRule.List, cidr: CIDR) async throws -> Bool {
-        try await writer.write { db in
+        try await commits.write { db in
             try db.execute(
                 sql: "DELETE FROM access_rules WHERE list = ? AND cidr = ?", arguments: [list.rawValue, cidr.description])
             guard db.changesCount > 0 else { return false }

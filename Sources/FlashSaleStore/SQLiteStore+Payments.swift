@@ -21,7 +21,7 @@ extension SQLiteStore {
     }
 
     public func beginPayment(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) async throws -> BeginPayment {
-        try await writer.write { db in
+        try await commits.write { db in
             if let existing = try Row.fetchOne(
                 db, sql: "SELECT * FROM payments WHERE idempotency_scope = ? AND idempotency_key = ?",
                 arguments: [payment.idempotency.scope, payment.idempotency.key]
@@ -34,17 +34,9 @@ extension SQLiteStore {
                 sql: "SELECT EXISTS (SELECT 1 FROM payments WHERE reservation_id = ? AND status IN ('pending', 'unknown'))",
                 arguments: [payment.reservationID.lowercased]) ?? false
             let units = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT COALESCE(SUM(CASE WHEN card_fingerprint = ? THEN quantity ELSE 0 END), 0) AS card,
-                           COALESCE(SUM(CASE WHEN address_key = ? THEN quantity ELSE 0 END), 0) AS address
-                    FROM payments
-                    WHERE sale_id = ? AND reservation_id <> ? AND status IN ('pending', 'unknown', 'paid')
-                      AND (card_fingerprint = ? OR address_key = ?)
-                    """,
+                db, sql: Self.customerUnitsSQL,
                 arguments: [
-                    payment.cardFingerprint, payment.addressKey, payment.saleID.lowercased, payment.reservationID.lowercased,
-                    payment.cardFingerprint, payment.addressKey,
+                    payment.saleID.lowercased, payment.cardFingerprint, payment.addressKey, payment.reservationID.lowercased,
                 ])
             let facts = PaymentPlanner.Facts(
                 reservation: reservation, perCustomerLimit: perCustomerLimit, attemptInFlight: inFlight,
@@ -66,8 +58,22 @@ extension SQLiteStore {
         }
     }
 
+    /// Units the sale's other live payments hold on this card (`card`) and on this shipping
+    /// address (`address`); arguments: sale id, card fingerprint, address key, reservation id.
+    /// Two index probes (payments_card, payments_address): one query with `card = ? OR
+    /// address = ?` was planned on the sale_id prefix alone and read every payment of the
+    /// sale, so each payment of a drop cost more than the last (issue 15).
+    static let customerUnitsSQL = """
+        SELECT (SELECT COALESCE(SUM(quantity), 0) FROM payments
+                WHERE sale_id = ?1 AND card_fingerprint = ?2 AND reservation_id <> ?4
+                  AND status IN ('pending', 'unknown', 'paid')) AS card,
+               (SELECT COALESCE(SUM(quantity), 0) FROM payments
+                WHERE sale_id = ?1 AND address_key = ?3 AND reservation_id <> ?4
+                  AND status IN ('pending', 'unknown', 'paid')) AS address
+        """
+
     public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
-        try await writer.write { db in
+        try await commits.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payments WHERE id = ?", arguments: [id.lowercased]) else {
                 return nil
             }
@@ -111,7 +117,7 @@ extension SQLiteStore {
     }
 
     public func markRefunded(paymentID: UUID, now: Date) async throws {
-        try await writer.write { db in
+        try await commits.write { db in
             try db.execute(
                 sql: "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = ? AND status = 'refunding'",
                 arguments: [now.ms, paymentID.lowercased])
@@ -147,7 +153,7 @@ extension SQLiteStore {
     // MARK: Outbox
 
     public func claimOutbox(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
-        try await writer.write { db in
+        try await commits.write { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -167,7 +173,7 @@ extension SQLiteStore {
     }
 
     public func completeOutbox(id: UUID, now: Date) async throws {
-        try await writer.write { db in
+        try await commits.write { db in
             try db.execute(
                 sql: "UPDATE outbox SET status = 'done', delivered_at = ?, last_error = NULL WHERE id = ?",
                 arguments: [now.ms, id.lowercased])
@@ -175,7 +181,7 @@ extension SQLiteStore {
     }
 
     public func retryOutbox(id: UUID, error: String, at: Date) async throws {
-        try await writer.write { db in
+        try await commits.write { db in
             try db.execute(
                 sql: "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'",
                 arguments: [at.ms, String(error.prefix(500)), id.lowercased])

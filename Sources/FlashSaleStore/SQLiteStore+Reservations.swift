@@ -7,7 +7,7 @@ extension SQLiteStore {
     // fact and each kind of row is one statement for the whole batch (row values and
     // multi-row VALUES), not one per attempt.
     public func commitReservations(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> BatchResult {
-        try await writer.write { db in
+        try await commits.write { db in
             guard let before = try Self.inventory(db, saleID: saleID) else { throw StoreError.saleNotFound(saleID) }
             let facts = try Self.facts(db, saleID: saleID, attempts: attempts, available: before.available)
             let plan = ReservationPlanner.plan(attempts, facts: facts)
@@ -108,7 +108,7 @@ extension SQLiteStore {
     }
 
     public func cancelReservation(id: UUID, now: Date) async throws -> CancelResult {
-        try await writer.write { db in
+        try await commits.write { db in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT sale_id, quantity, status FROM reservations WHERE id = ?", arguments: [id.lowercased])
             else { return .notFound }
@@ -144,7 +144,7 @@ extension SQLiteStore {
     }
 
     public func releaseExpired(now: Date, limit: Int) async throws -> [UUID: Int] {
-        try await writer.write { db in
+        try await commits.write { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -181,7 +181,7 @@ extension SQLiteStore {
     }
 
     public func purgeIdempotencyKeys(before cutoff: Date) async throws -> Int {
-        try await writer.write { db in
+        try await commits.write { db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff.ms])
             return db.changesCount
         }
