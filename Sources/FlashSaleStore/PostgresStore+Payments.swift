@@ -17,10 +17,21 @@ extension PostgresStore {
     public func beginPayment(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) async throws -> BeginPayment {
         let logger = self.logger
         return try await transaction { conn -> BeginPayment in
-            // Payments of one sale take turns (a lock apart from the reservation batches'),
-            // so two attempts with the same card cannot both pass the limit check.
+            // Attempts that could break each other's checks take turns: the same reservation
+            // (one attempt in flight, one idempotency key), the same card, the same shipping
+            // address (the per-customer limit). Others run side by side: one lock per sale
+            // made every payment of a drop queue behind the last (issue 15). The locks are
+            // taken in key order, so two attempts never wait for each other in a cycle.
+            let reservationKey = "reservation:" + payment.reservationID.lowercased
+            let cardKey = "card:" + payment.cardFingerprint
+            let addressKey = "address:" + payment.addressKey
             try await conn.query(
-                "SELECT pg_advisory_xact_lock(hashtextextended(\(payment.saleID.lowercased), 13))", logger: logger
+                """
+                SELECT pg_advisory_xact_lock(k) FROM (
+                    SELECT DISTINCT k FROM unnest(ARRAY[hashtextextended(\(reservationKey), 13),
+                        hashtextextended(\(cardKey), 13), hashtextextended(\(addressKey), 13)]) AS k
+                    ORDER BY k) AS keys
+                """, logger: logger
             ).drain()
             if let existing = try await Self.firstPayment(
                 conn.query(
@@ -41,16 +52,18 @@ extension PostgresStore {
             ).decode(Bool.self) {
                 inFlight = exists
             }
+            // Two index probes, one per index (a single `card = ? OR address = ?` reads every
+            // payment of the sale on SQLite; the same shape here keeps the stores alike).
             var cardUnits = 0
             var addressUnits = 0
             for try await (card, address) in try await conn.query(
                 """
-                SELECT COALESCE(SUM(CASE WHEN card_fingerprint = \(payment.cardFingerprint) THEN quantity ELSE 0 END), 0)::int,
-                       COALESCE(SUM(CASE WHEN address_key = \(payment.addressKey) THEN quantity ELSE 0 END), 0)::int
-                FROM payments
-                WHERE sale_id = \(payment.saleID) AND reservation_id <> \(payment.reservationID)
-                  AND status IN ('pending', 'unknown', 'paid')
-                  AND (card_fingerprint = \(payment.cardFingerprint) OR address_key = \(payment.addressKey))
+                SELECT (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
+                        WHERE sale_id = \(payment.saleID) AND card_fingerprint = \(payment.cardFingerprint)
+                          AND reservation_id <> \(payment.reservationID) AND status IN ('pending', 'unknown', 'paid')),
+                       (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
+                        WHERE sale_id = \(payment.saleID) AND address_key = \(payment.addressKey)
+                          AND reservation_id <> \(payment.reservationID) AND status IN ('pending', 'unknown', 'paid'))
                 """, logger: logger
             ).decode((Int, Int).self) {
                 (cardUnits, addressUnits) = (card, address)
@@ -81,6 +94,7 @@ extension PostgresStore {
                 conn.query("SELECT * FROM payments WHERE id = \(id) FOR UPDATE", logger: logger))
             else { return nil }
             guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
+            var soldUnits = 0
             switch step {
             case .record(let status, let response):
                 payment.status = status
@@ -92,16 +106,14 @@ extension PostgresStore {
                 let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger, lock: true)
                 let refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
                 if refusal == nil {
-                    try await conn.query(
+                    for try await _ in try await conn.query(
                         """
-                        WITH paid AS (
-                            UPDATE reservations SET status = 'paid', closed_at = \(now)
-                            WHERE id = \(payment.reservationID) AND status = 'held' RETURNING sale_id, quantity
-                        )
-                        UPDATE inventory i SET reserved = i.reserved - paid.quantity, sold = i.sold + paid.quantity
-                        FROM paid WHERE i.sale_id = paid.sale_id
+                        UPDATE reservations SET status = 'paid', closed_at = \(now)
+                        WHERE id = \(payment.reservationID) AND status = 'held' RETURNING id
                         """, logger: logger
-                    ).drain()
+                    ) {
+                        soldUnits = payment.quantity
+                    }
                 }
                 PaymentSettlement.apply(refusal: refusal, to: &payment)
                 try await conn.query(
@@ -121,6 +133,18 @@ extension PostgresStore {
                 WHERE id = \(id)
                 """, logger: logger
             ).drain()
+            if soldUnits > 0 {
+                // The sale's inventory row is the one every settlement and reservation batch
+                // writes: it is locked last, so it is held for this statement and the commit
+                // only, not for the whole settlement (issue 15: settlements queued on it).
+                // The reservation's row lock above already decided that it was held.
+                try await conn.query(
+                    """
+                    UPDATE inventory SET reserved = reserved - \(soldUnits), sold = sold + \(soldUnits)
+                    WHERE sale_id = \(payment.saleID)
+                    """, logger: logger
+                ).drain()
+            }
             return payment
         }
     }

@@ -105,6 +105,41 @@ import Testing
         }
     }
 
+    /// The limit holds when the attempts race: stores let unrelated payments run side by
+    /// side (issue 15), so this is what proves they still serialise the ones that conflict.
+    @Test(arguments: StoreKind.enabled) func racingAttemptsStillKeepTheLimitAndOneAttemptPerReservation(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 40, limit: 1)
+            var reservations: [ReservationRecord] = []
+            for n in 0..<12 { reservations.append(try await reserve(store, sale, email: "racer\(n)@example.com")) }
+            // Ten reservations paid with one card at once, each to its own address.
+            let sameCard = reservations.prefix(10).enumerated().map { n, reservation in
+                newPayment(sale, reservation, key: "card-\(n)", card: "card-shared", address: "\(n) own st|12345|us")
+            }
+            // Eight keys for one reservation at once, each with its own card and address.
+            let oneReservation = (0..<8).map { n in
+                newPayment(sale, reservations[10], key: "twin-\(n)", card: "card-twin-\(n)", address: "\(n) twin rd|12345|us")
+            }
+            // And one unrelated attempt, which must simply start.
+            let unrelated = newPayment(sale, reservations[11], key: "alone", card: "card-alone", address: "1 alone way|12345|us")
+            let outcomes = try await withThrowingTaskGroup(of: (String, BeginPayment).self) { group in
+                for payment in sameCard + oneReservation + [unrelated] {
+                    group.addTask { (payment.idempotency.key, try await store.beginPayment(payment, perCustomerLimit: 1, now: Date())) }
+                }
+                return try await group.reduce(into: [String: BeginPayment]()) { $0[$1.0] = $1.1 }
+            }
+            func started(_ prefix: String) -> Int {
+                outcomes.filter { key, outcome in
+                    guard key.hasPrefix(prefix), case .started = outcome else { return false }
+                    return true
+                }.count
+            }
+            #expect(started("card-") == 1, "one card, limit 1: \(outcomes.filter { $0.key.hasPrefix("card-") })")
+            #expect(started("twin-") == 1, "one attempt in flight per reservation")
+            #expect(started("alone") == 1)
+        }
+    }
+
     @Test(arguments: StoreKind.enabled) func outboxClaimsLeaseAndRetries(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let (sale, reservation) = try await reserved(store, quantity: 1)
