@@ -140,7 +140,9 @@ private final class Lane: Sendable {
         switch admit {
         case .soldOut: continuation.resume(returning: InventoryEngine.Answer(outcome: .rejected(.soldOut), recorded: false))
         case .queued: break
-        case .queuedAndFlush: Task { await engine.flush(self) }
+        case .queuedAndFlush:
+            // Whoever starts the committer, its batches are checkout work (`CheckoutPriority`).
+            Task(priority: .high) { await engine.flush(self) }
         }
     }
 

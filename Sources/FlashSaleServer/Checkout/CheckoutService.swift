@@ -31,7 +31,11 @@ final class CheckoutService: Sendable {
     /// retry with the same key and body gets again.
     func pay(reservationID: UUID, key: String, body: Data) async throws -> StoredResponse {
         let claim = IdempotencyClaim(scope: Self.scope(reservationID: reservationID), key: key, body: body)
-        return try await idempotency.exclusive(claim) {
+        return try await CheckoutPriority.run { try await self.pay(claim: claim, reservationID: reservationID, body: body) }
+    }
+
+    private func pay(claim: IdempotencyClaim, reservationID: UUID, body: Data) async throws -> StoredResponse {
+        try await idempotency.exclusive(claim) {
             if let existing = try await store.payment(scope: claim.scope, key: claim.key) {
                 return try await retry(existing, claim: claim, body: body)
             }

@@ -34,12 +34,14 @@ struct ReservationController: Sendable {
         // Keys are scoped to the endpoint, the sale and the shopper's pass.
         let claim = IdempotencyClaim(
             scope: "reservations:\(sale.id.lowercased):\(pass.visitorID.lowercased)", key: key, body: body)
-        return try await idempotency.run(claim) { () async throws -> IdempotencyGuard.Answer in
-            let attempt = try Self.attempt(from: body, claim: claim, pass: pass, sale: sale, now: now)
-            let answer = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
-            metrics.reservation(saleID: sale.id, outcome: Self.label(answer.outcome))
-            if case .reserved = answer.outcome { waitingRoom.reserved(pass: pass, saleID: sale.id, now: Date()) }
-            return .init(response: answer.outcome.response, recorded: answer.recorded)
+        return try await CheckoutPriority.run {
+            try await idempotency.run(claim) { () async throws -> IdempotencyGuard.Answer in
+                let attempt = try Self.attempt(from: body, claim: claim, pass: pass, sale: sale, now: now)
+                let answer = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
+                metrics.reservation(saleID: sale.id, outcome: Self.label(answer.outcome))
+                if case .reserved = answer.outcome { waitingRoom.reserved(pass: pass, saleID: sale.id, now: Date()) }
+                return .init(response: answer.outcome.response, recorded: answer.recorded)
+            }
         }
     }
 
@@ -77,7 +79,8 @@ struct ReservationController: Sendable {
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.uuidParameter("id", notFound: .reservationNotFound)
-        switch try await engine.store.cancelReservation(id: id, now: Date()) {
+        let store = engine.store
+        switch try await CheckoutPriority.run({ try await store.cancelReservation(id: id, now: Date()) }) {
         case .released(let saleID, let units):
             engine.unitsReturned(saleID: saleID, units: units)
             context.logger.info("reservation cancelled", metadata: ["reservation": "\(id.lowercased)", "units": "\(units)"])
