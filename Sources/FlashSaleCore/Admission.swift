@@ -63,6 +63,13 @@ public struct AdmissionController: Sendable {
     private var smoothedRate: Double
     private var rateIntervalStart: Double?
     private var rateIntervalAdmitted = 0
+    /// Eligible shoppers the bucket refused in this interval: the lead was enough.
+    private var rateIntervalRefused = 0
+    /// The stock shut admissions at some point in this interval.
+    private var rateIntervalStockShut = false
+    /// How many times `leadSeconds` the lead holds (1 to `maxLeadScale`), set once a
+    /// second from whether the bucket or the shoppers held admissions back.
+    private var leadScale = 1.0
     /// The earliest-arrived eligible shopper the bucket has refused lately: the next token
     /// is kept for them for `claimGrace`, so whoever polls first does not overtake them.
     private var claimant: (arrival: Double, visitor: UUID, seen: Double)?
@@ -84,6 +91,11 @@ public struct AdmissionController: Sendable {
     /// asking, held nobody (inside a 100 ms bucket arrivals are only estimated): it is
     /// dropped at once rather than after `releasePatience`.
     public static let quietLead = 0.5
+    /// The lead grows to at most this many times `leadSeconds`. By Little's law the lead
+    /// that keeps the bucket busy is the rate times the time a released shopper takes to
+    /// ask: up to a second's poll interval plus their round trip, which a busy machine
+    /// stretches (issue 15: at 500/s, half a second of lead admitted ~300/s).
+    public static let maxLeadScale = 4.0
 
     /// - Parameters:
     ///   - nodeShare: the fraction of the sale's rate this node may admit (1 / node count).
@@ -206,14 +218,19 @@ public struct AdmissionController: Sendable {
         if eligible && stockOpen && mayAdmit {
             // First come, first served among the eligible: an earlier one who is polling keeps
             // the next token for a moment after it frees.
+            // Only the last free token is kept: with several free, taking one leaves the
+            // claimant theirs. Keeping all of them for the claimant's return froze a busy
+            // line for `claimGrace` after every burst, which gathered the next burst (issue 15).
             let yields = claimant.map {
                 $0.visitor != pass.visitorID && $0.arrival < arrival - 0.001
                     && monotonicSeconds < bucket.nextAllowed + Self.claimGrace
+                    && bucket.available(now: monotonicSeconds) < 2
             } ?? false
             admit = !yields && bucket.tryTake(now: monotonicSeconds)
             if admit {
                 if claimant?.visitor == pass.visitorID { claimant = nil }
             } else {
+                if !yields { rateIntervalRefused += 1 }
                 if claimant.map({ arrival < $0.arrival || $0.visitor == pass.visitorID }) ?? true {
                     claimant = (arrival, pass.visitorID, monotonicSeconds)
                 }
@@ -257,6 +274,7 @@ public struct AdmissionController: Sendable {
     private mutating func tick(now: Double, monotonic: Double, sale: Sale, stockOpen: Bool) {
         let start = max(sale.startsAt.timeIntervalSince1970, 0)
         if threshold == nil { threshold = Date(timeIntervalSince1970: start) }
+        if !stockOpen { rateIntervalStockShut = true }
         updateRate(monotonic: monotonic, now: now)
         let target = leadTarget
         let elapsed = lastTick.map { max(0, monotonic - $0) } ?? 0
@@ -283,7 +301,7 @@ public struct AdmissionController: Sendable {
     }
 
     /// The lead's size: `leadSeconds` of this node's admissions, at least one shopper.
-    private var leadTarget: Double { max(1, ratePerSecond * Self.leadSeconds) }
+    private var leadTarget: Double { max(1, ratePerSecond * Self.leadSeconds * leadScale) }
 
     /// Drops the releases `isGone` picks, giving their credit back: they held nobody.
     private mutating func dropLead(where isGone: ((time: Double, count: Double)) -> Bool) {
@@ -317,9 +335,21 @@ public struct AdmissionController: Sendable {
         let elapsed = monotonic - begun
         guard elapsed >= 1 else { return }
         let backlog = arrivals.waiting(after: threshold?.timeIntervalSince1970 ?? now, through: now) > 0
-        if backlog { smoothedRate = 0.7 * smoothedRate + 0.3 * Double(rateIntervalAdmitted) / elapsed }
+        let achieved = Double(rateIntervalAdmitted) / elapsed
+        if backlog { smoothedRate = 0.7 * smoothedRate + 0.3 * achieved }
+        // The lead adapts to how fast released shoppers come to claim: a bucket that refused
+        // nobody while admitting under the rate, with shoppers still in line, had tokens
+        // and nobody eligible asking for them (a longer lead); a bucket that refused eligible
+        // shoppers was the limit (the lead may shrink back, which keeps the eligible few).
+        if rateIntervalRefused > 0 {
+            leadScale = max(1, leadScale * 0.9)
+        } else if backlog, !rateIntervalStockShut, achieved < 0.95 * ratePerSecond {
+            leadScale = min(Self.maxLeadScale, leadScale * 1.25)
+        }
         rateIntervalStart = monotonic
         rateIntervalAdmitted = 0
+        rateIntervalRefused = 0
+        rateIntervalStockShut = false
     }
 
     /// Whether one more admission fits the stock: admitted shoppers still deciding (not

@@ -29,6 +29,12 @@ public struct LeakyBucket: Sendable, Equatable {
     /// The instant (same scale as `now`) from which the next admission is allowed.
     public var nextAllowed: Double { theoreticalArrival - tolerance }
 
+    /// Admissions allowed back to back at `now` (0 up to `burst`).
+    public func available(now: Double) -> Int {
+        let slack = now - max(theoreticalArrival, now) + tolerance
+        return slack < -Self.epsilon ? 0 : Int((slack / interval + Self.epsilon).rounded(.down)) + 1
+    }
+
     /// Seconds until the next admission would be allowed (0 when one is allowed now).
     public func wait(now: Double) -> Double {
         let ahead = theoreticalArrival - tolerance - now

@@ -134,6 +134,25 @@ struct LeakyBucketTests {
         #expect(mismatches.count == 0, "mismatches, e.g. \(mismatches.prefix(3))")
     }
 
+    @Test("property: available(now:) is the number of back-to-back takes that succeed")
+    func availableCountsTheTakes() {
+        var rng = SplitMix64(seed: 1515)
+        for _ in 0..<300 {
+            let rate = Double.random(in: 0.5...1_000, using: &rng)
+            let burst = Int.random(in: 1...600, using: &rng)
+            var bucket = LeakyBucket(ratePerSecond: rate, burst: burst)
+            let start = Double.random(in: 0...10_000, using: &rng)
+            let times = (0..<40).map { _ in start + Double.random(in: 0...3, using: &rng) }.sorted()
+            for now in times {
+                var probe = bucket
+                var takes = 0
+                while takes <= burst, probe.tryTake(now: now) { takes += 1 }
+                #expect(bucket.available(now: now) == takes, "rate \(rate) burst \(burst) at \(now)")
+                for _ in 0..<Int.random(in: 0...burst, using: &rng) { _ = bucket.tryTake(now: now) }
+            }
+        }
+    }
+
     /// Clients that poll on a schedule land exactly on emission boundaries, where `wait` and
     /// `tryTake` round `theoreticalArrival - tolerance - now` and `start - now` differently.
     @Test("property: wait(now:) is 0 exactly when a take would succeed (instants on the emission grid)")
