@@ -1,10 +1,28 @@
 import Synchronization
 
-/// At most `limit` holders at once; the others wait in arrival order, suspended (not
-/// blocking a thread), so twenty thousand shoppers can queue for a hundred connections.
-/// Urgent waiters go first: a real shopper has a connection of its own, so a checkout step
-/// must not queue behind thousands of other shoppers' polls (its admission would expire).
+/// At most `limit` holders at once; the others wait in arrival order within their lane,
+/// suspended (not blocking a thread), so a hundred thousand shoppers can queue for a few
+/// hundred connections.
+///
+/// The lanes stand for what a real crowd's connections do, which one process's pool would
+/// otherwise flatten into one line: every shopper has a connection of their own, so a
+/// checkout step does not queue behind other shoppers' polls (its admission would expire),
+/// and a waiting shopper's poll travels on a connection already open, while a newcomer's
+/// join must first be accepted from the server's listen backlog. Without the last lane, a
+/// spike of 70,000 joins held every released shopper's poll for the 15 s the server needs
+/// to answer them, and the run measured the crowd's queue instead of the admission rate
+/// (issue 15).
 final class AsyncLimiter: Sendable {
+    /// Lanes, served in this order.
+    enum Lane: Int, CaseIterable, Sendable {
+        /// Reserve, pay, cancel: a shopper who was admitted.
+        case checkout
+        /// Polls of shoppers already in line.
+        case waiting
+        /// Joins: shoppers arriving.
+        case arriving
+    }
+
     private struct Waiters {
         var items: [CheckedContinuation<Void, Never>] = []
         var head = 0
@@ -28,8 +46,7 @@ final class AsyncLimiter: Sendable {
 
     private struct State {
         var available: Int
-        var urgent = Waiters()
-        var normal = Waiters()
+        var lanes = Array(repeating: Waiters(), count: Lane.allCases.count)
     }
 
     private let state: Mutex<State>
@@ -37,22 +54,22 @@ final class AsyncLimiter: Sendable {
     init(limit: Int) { state = Mutex(State(available: max(limit, 1))) }
 
     /// How many wait for a permit now.
-    var waiting: Int { state.withLock { $0.urgent.count + $0.normal.count } }
+    var waiting: Int { state.withLock { $0.lanes.reduce(0) { $0 + $1.count } } }
 
-    func withPermit<T>(urgent: Bool = false, _ body: () async throws -> T) async rethrows -> T {
-        await acquire(urgent: urgent)
+    func withPermit<T>(lane: Lane = .waiting, _ body: () async throws -> T) async rethrows -> T {
+        await acquire(lane: lane)
         defer { release() }
         return try await body()
     }
 
-    private func acquire(urgent: Bool) async {
+    private func acquire(lane: Lane) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let granted = state.withLock { state -> Bool in
                 if state.available > 0 {
                     state.available -= 1
                     return true
                 }
-                if urgent { state.urgent.append(continuation) } else { state.normal.append(continuation) }
+                state.lanes[lane.rawValue].append(continuation)
                 return false
             }
             if granted { continuation.resume() }
@@ -61,7 +78,9 @@ final class AsyncLimiter: Sendable {
 
     private func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.urgent.popFirst() ?? state.normal.popFirst() else {
+            guard let lane = state.lanes.indices.first(where: { state.lanes[$0].count > 0 }),
+                let waiter = state.lanes[lane].popFirst()
+            else {
                 state.available += 1
                 return nil
             }

@@ -19,6 +19,13 @@ extension CrowdReport {
         }
         lines.append("requests/s \(format(requestsPerSecond, 0)); 429s \(tooManyRequests); 5xx \(serverErrors); errors \(errors)")
         lines.append("admissions/s: " + (admissionsPerSecond.isEmpty ? "none" : admissionsPerSecond.map(String.init).joined(separator: " ")))
+        lines.append("admissions/s: |\(Self.sparkline(admissionsPerSecond))|")
+        lines.append(
+            admissionFlow.windows == 0
+                ? "admission flow: no whole 5 s window before the stock was spoken for"
+                : String(
+                    format: "admission flow: %d windows of 5 s while the stock lasted, %.0f%%–%.0f%% of %d/s",
+                    admissionFlow.windows, 100 * admissionFlow.lowestShare, 100 * admissionFlow.highestShare, admissionRate))
         lines.append(
             "fairness: \(format(fairness.inOrderShare * 100, 2)) % of \(fairness.pairs) arrival-ordered pairs admitted in order "
                 + "(arrivals more than \(format(fairness.arrivalResolutionSeconds, 1)) s apart; "

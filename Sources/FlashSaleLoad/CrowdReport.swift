@@ -13,6 +13,10 @@ public struct CrowdReport: Sendable, Codable {
     public var requestsPerSecond: Double
     /// Admissions the crowd saw in each second after the opening (index 0: the first second).
     public var admissionsPerSecond: [Int]
+    /// The sale's configured admission rate (per second).
+    public var admissionRate: Int
+    /// How steadily admissions flowed while the stock lasted.
+    public var admissionFlow: AdmissionFlow
     public var fairness: Fairness
     public var tooManyRequests: Int
     public var serverErrors: Int
@@ -44,7 +48,7 @@ public struct CrowdReport: Sendable, Codable {
     }
 
     public init(
-        saleID: String, quantity: Int, shoppers: Int, durationSeconds: Double, outcomes: [String: Int],
+        saleID: String, quantity: Int, shoppers: Int, durationSeconds: Double, admissionRate: Int, outcomes: [String: Int],
         endpoints: [EndpointSummary], admissionTimes: [Double], fairness: Fairness, paidOrdersSeen: Int, errors: Int,
         stats: ShopWire.Stats?, ledger: LedgerSummary?, checks: [CheckResult]
     ) {
@@ -57,6 +61,8 @@ public struct CrowdReport: Sendable, Codable {
         let requests = endpoints.reduce(0) { $0 + $1.requests }
         requestsPerSecond = durationSeconds > 0 ? Double(requests) / durationSeconds : 0
         admissionsPerSecond = Self.perSecond(admissionTimes)
+        self.admissionRate = admissionRate
+        admissionFlow = AdmissionFlow(perSecond: admissionsPerSecond, rate: admissionRate, quantity: quantity)
         self.fairness = fairness
         tooManyRequests = endpoints.reduce(0) { sum, e in sum + e.count { $0 == 429 } }
         serverErrors = endpoints.reduce(0) { sum, e in sum + e.count { $0 >= 500 } }
@@ -66,5 +72,51 @@ public struct CrowdReport: Sendable, Codable {
         self.ledger = ledger
         self.checks = checks
         passed = checks.allSatisfy { $0.passed != false }
+    }
+}
+
+/// Admissions per sliding 5 s window, as a share of what the configured rate allows, over
+/// the windows that close before as many shoppers were admitted as there are units (issue
+/// 15: "while stock is available, achieved admissions within ±20% of the configured rate in
+/// every 5 s window"). Past that point the stock, not the rate, decides who is let in: only
+/// no-shows and returned units admit more.
+public struct AdmissionFlow: Sendable, Codable, Equatable {
+    public static let windowSeconds = 5
+    /// Windows measured (whole seconds; one starts at every second).
+    public var windows: Int
+    /// The least and the most admitted in one window, divided by rate × 5 s (1 is exact).
+    public var lowestShare: Double
+    public var highestShare: Double
+
+    public init(perSecond: [Int], rate: Int, quantity: Int) {
+        let allowed = Double(max(rate, 1) * Self.windowSeconds)
+        var cumulative = [0]
+        for count in perSecond { cumulative.append(cumulative.last! + count) }
+        var shares: [Double] = []
+        var start = 0
+        while start + Self.windowSeconds < cumulative.count, cumulative[start + Self.windowSeconds] <= quantity {
+            shares.append(Double(cumulative[start + Self.windowSeconds] - cumulative[start]) / allowed)
+            start += 1
+        }
+        windows = shares.count
+        lowestShare = shares.min() ?? 0
+        highestShare = shares.max() ?? 0
+    }
+
+    /// Every window within `tolerance` of the rate (0.2: ±20%); false when there was none.
+    public func holds(tolerance: Double = 0.2) -> Bool {
+        windows > 0 && lowestShare >= 1 - tolerance && highestShare <= 1 + tolerance
+    }
+}
+
+extension CrowdReport {
+    /// The per-second admissions as a line of block characters, highest second full: a
+    /// reader sees at a glance whether the line flows or lurches.
+    public static func sparkline(_ values: [Int]) -> String {
+        let blocks = Array("▁▂▃▄▅▆▇█")
+        guard let top = values.max(), top > 0 else { return String(repeating: " ", count: values.count) }
+        return String(values.map { value in
+            value == 0 ? " " : blocks[min(blocks.count - 1, (value * blocks.count - 1) / top)]
+        })
     }
 }

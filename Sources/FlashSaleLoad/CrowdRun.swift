@@ -96,7 +96,7 @@ public struct CrowdRun: Sendable {
             }
             return CrowdReport(
                 saleID: sale.id, quantity: sale.quantity, shoppers: config.shoppers, durationSeconds: crowdSeconds,
-                outcomes: outcomes, endpoints: metrics.summaries(), admissionTimes: results.compactMap(\.admitted),
+                admissionRate: sale.admissionRatePerSecond ?? config.ratePerSecond, outcomes: outcomes, endpoints: metrics.summaries(), admissionTimes: results.compactMap(\.admitted),
                 fairness: Fairness.measure(entries, tolerance: Self.admissionTolerance, arrivalResolution: Self.arrivalResolution), paidOrdersSeen: paidOrders,
                 errors: metrics.errors.load(ordering: .relaxed), stats: stats, ledger: ledger,
                 checks: CorrectnessChecks.evaluate(

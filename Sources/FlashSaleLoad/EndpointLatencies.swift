@@ -4,8 +4,15 @@ import Histogram
 public enum Endpoint: String, Sendable, CaseIterable, Codable {
     case join, poll, reserve, pay, cancel
 
-    /// A step taken once admitted, which goes ahead of the waiting room's traffic.
-    var isCheckout: Bool { self == .reserve || self == .pay || self == .cancel }
+    /// The crowd's lane for this request (`AsyncLimiter`): checkout steps first, then the
+    /// polls of shoppers in line, then newcomers' joins.
+    var lane: AsyncLimiter.Lane {
+        switch self {
+        case .reserve, .pay, .cancel: .checkout
+        case .poll: .waiting
+        case .join: .arriving
+        }
+    }
 }
 
 /// Requests, status codes and latencies of one endpoint. Latencies are kept in

@@ -72,8 +72,10 @@ public enum ShopWire {
         public var quantity: Int
         public var startsAt: String
         public var reservationTTLSeconds: Int?
+        public var admissionRatePerSecond: Int?
         enum CodingKeys: String, CodingKey {
             case id, quantity, startsAt = "starts_at", reservationTTLSeconds = "reservation_ttl_seconds"
+            case admissionRatePerSecond = "admission_rate_per_second"
         }
     }
 }

@@ -42,7 +42,7 @@ struct ReportTests {
         let passing = CheckResult(name: "oversell", passed: true, detail: "")
         let skipped = CheckResult(name: "double_charge", passed: nil, detail: "")
         let report = CrowdReport(
-            saleID: "s", quantity: 10, shoppers: 50, durationSeconds: 11, outcomes: ["paid": 10],
+            saleID: "s", quantity: 10, shoppers: 50, durationSeconds: 11, admissionRate: 2, outcomes: ["paid": 10],
             endpoints: endpoints, admissionTimes: [0.5, 1.5], fairness: Fairness(pairs: 4, inverted: 1, toleranceSeconds: 1),
             paidOrdersSeen: 10, errors: 13, stats: nil, ledger: nil, checks: [passing, skipped])
         #expect(report.requestsPerSecond == 10)
@@ -52,7 +52,7 @@ struct ReportTests {
         #expect(report.text.contains("SKIP double_charge"))
 
         let failing = CrowdReport(
-            saleID: "s", quantity: 10, shoppers: 50, durationSeconds: 11, outcomes: [:], endpoints: [], admissionTimes: [],
+            saleID: "s", quantity: 10, shoppers: 50, durationSeconds: 11, admissionRate: 2, outcomes: [:], endpoints: [], admissionTimes: [],
             fairness: Fairness(pairs: 0, inverted: 0, toleranceSeconds: 1), paidOrdersSeen: 0, errors: 0, stats: nil,
             ledger: nil, checks: [CheckResult(name: "oversell", passed: false, detail: "sold 11 > quantity 10")])
         #expect(!failing.passed)
@@ -63,5 +63,24 @@ struct ReportTests {
         #expect(json?["passed"] as? Bool == true)
         #expect((json?["fairness"] as? [String: Any])?["in_order_share"] as? Double == 0.75)
         #expect((json?["endpoints"] as? [[String: Any]])?.first?["p99_ms"] as? Double == 3)
+    }
+
+    /// Issue 15's flow figure: only windows that close before the stock is spoken for count.
+    @Test func admissionFlowMeasuresWindowsWhileTheStockLasts() {
+        // 100/s configured, 1,000 units: 10 seconds of admissions, then the stock decides.
+        let steady = Array(repeating: 100, count: 10) + [3, 0, 0, 1]
+        let flow = AdmissionFlow(perSecond: steady, rate: 100, quantity: 1_000)
+        #expect(flow.windows == 6 && flow.lowestShare == 1 && flow.highestShare == 1 && flow.holds())
+        // A second with nobody let in, made up by a burst: the mean is right, the flow is not.
+        let lurching = [100, 100, 0, 200, 100, 100, 100, 0, 0, 300, 0]
+        let lurch = AdmissionFlow(perSecond: lurching, rate: 100, quantity: 1_000)
+        #expect(lurch.lowestShare < 0.8 && !lurch.holds())
+        // No whole window before the stock ran out: nothing to judge, which is not a pass.
+        #expect(!AdmissionFlow(perSecond: [50, 50], rate: 100, quantity: 100).holds())
+    }
+
+    @Test func sparklineScalesToTheBusiestSecond() {
+        #expect(CrowdReport.sparkline([0, 1, 4, 8]) == " ▁▄█")
+        #expect(CrowdReport.sparkline([]) == "")
     }
 }

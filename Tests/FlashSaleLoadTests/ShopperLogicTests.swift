@@ -92,7 +92,7 @@ struct ShopperLogicTests {
         #expect(occupancy.inside.load(ordering: .relaxed) == 0)
     }
 
-    @Test func urgentWaitersGoBeforeEarlierOrdinaryOnes() async throws {
+    @Test func checkoutGoesFirstThenPollsThenJoins() async throws {
         final class Order: Sendable {
             let names = Mutex<[String]>([])
             func append(_ name: String) { names.withLock { $0.append(name) } }
@@ -112,16 +112,18 @@ struct ShopperLogicTests {
                 while limiter.waiting < count { try await Task.sleep(for: .milliseconds(5)) }
             }
             while order.names.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
-            group.addTask { await limiter.withPermit { order.append("poll 1") } }
+            group.addTask { await limiter.withPermit(lane: .arriving) { order.append("join") } }
             try await enqueued(1)
-            group.addTask { await limiter.withPermit { order.append("poll 2") } }
+            group.addTask { await limiter.withPermit(lane: .waiting) { order.append("poll 1") } }
             try await enqueued(2)
-            group.addTask { await limiter.withPermit(urgent: true) { order.append("pay") } }
+            group.addTask { await limiter.withPermit(lane: .waiting) { order.append("poll 2") } }
             try await enqueued(3)
+            group.addTask { await limiter.withPermit(lane: .checkout) { order.append("pay") } }
+            try await enqueued(4)
             release.continuation.yield()
             release.continuation.finish()
             try await group.waitForAll()
         }
-        #expect(order.names.withLock { $0 } == ["held", "pay", "poll 1", "poll 2"])
+        #expect(order.names.withLock { $0 } == ["held", "pay", "poll 1", "poll 2", "join"])
     }
 }
