@@ -106,9 +106,11 @@ final class InvariantSampler: Sendable {
     var samples: Int { state.withLock { $0.samples } }
     var violations: [String] { state.withLock { $0.violations } }
 
-    /// Samples until `work` finishes.
+    /// Samples until `work` finishes. The sampler runs at the engine's committer priority
+    /// (high, as checkout does), or it would be starved by the very load it watches; the
+    /// work starts once the first sample is in.
     func during(_ work: @Sendable () async throws -> Void) async throws {
-        let sampling = Task {
+        let sampling = Task(priority: .high) {
             while !Task.isCancelled {
                 if let sale = try? await store.sale(id: saleID) {
                     let i = sale.inventory
@@ -122,6 +124,8 @@ final class InvariantSampler: Sendable {
             }
         }
         defer { sampling.cancel() }
+        let deadline = ContinuousClock.now + .seconds(60)  // a guard, not a claim
+        while samples == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         try await work()
     }
 }
