@@ -47,8 +47,18 @@ public final class InventoryEngine: Sendable {
 
     /// Records the available count read from the store, for sales whose units changed
     /// elsewhere (expiry, cancellation, another node).
-    public func observe(saleID: UUID, available: Int) {
-        lanes.withLock { $0[saleID] }?.observe(available: available)
+    ///
+    /// `since` is the lane's `mark` taken before the store was read: a count read before
+    /// this node's own latest commit (or while a batch commits) is older than the gate and
+    /// is ignored, so that a refresh cannot reopen the gate on a unit reserved meanwhile.
+    public func observe(saleID: UUID, available: Int, since mark: Int? = nil) {
+        lanes.withLock { $0[saleID] }?.observe(available: available, since: mark)
+    }
+
+    /// Marks of every lane's gate, to pass back to `observe` after reading the store.
+    public func marks() -> [UUID: Int] {
+        let all = lanes.withLock { $0 }
+        return all.mapValues(\.mark)
     }
 
     /// Units went back to the sale (a cancellation on this node): open the gate at once.
@@ -107,6 +117,8 @@ private final class Lane: Sendable {
         var available: Int
         var queue: [Waiter] = []
         var flushing = false
+        /// Moves on whenever this node changes the gate (a commit, units returned).
+        var generation = 0
     }
 
     let saleID: UUID
@@ -119,12 +131,20 @@ private final class Lane: Sendable {
 
     var available: Int { state.withLock { $0.available } }
 
+    var mark: Int { state.withLock { $0.generation } }
+
     func add(_ units: Int) {
-        state.withLock { $0.available += units }
+        state.withLock {
+            $0.available += units
+            $0.generation += 1
+        }
     }
 
-    func observe(available: Int) {
-        state.withLock { $0.available = available }
+    func observe(available: Int, since mark: Int?) {
+        state.withLock {
+            if let mark, mark != $0.generation || $0.flushing { return }
+            $0.available = available
+        }
     }
 
     func enqueue(_ attempt: ReservationAttempt, continuation: CheckedContinuation<InventoryEngine.Answer, any Error>, engine: InventoryEngine) {
@@ -162,6 +182,9 @@ private final class Lane: Sendable {
     /// Records the count a commit read under the sale's lock: the truth as of that commit.
     func finish(available: Int?) {
         guard let available else { return }
-        state.withLock { $0.available = available }
+        state.withLock {
+            $0.available = available
+            $0.generation += 1
+        }
     }
 }

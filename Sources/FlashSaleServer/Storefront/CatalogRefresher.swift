@@ -15,8 +15,9 @@ struct CatalogRefresher: Service {
 
     func run() async throws {
         try await repeatUntilShutdown(every: interval, logger: logger, failure: "catalog refresh failed; serving the last copy") {
+            let marks = engine.marks()
             for sale in try await catalog.refresh() {
-                engine.observe(saleID: sale.id, available: sale.inventory.available)
+                engine.observe(saleID: sale.id, available: sale.inventory.available, since: marks[sale.id] ?? -1)
                 metrics.inventory(sale)
             }
         }

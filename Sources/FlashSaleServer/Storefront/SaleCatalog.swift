@@ -26,6 +26,8 @@ final class SaleCatalog: Sendable {
     struct Snapshot: Sendable {
         var byID: [UUID: Entry] = [:]
         var list = Rendered(Data("{\"sales\":[]}".utf8))
+        /// Moves on with every `install`: a refresh whose read began before one is older.
+        var installs = 0
     }
 
     private let store: any Store
@@ -60,14 +62,20 @@ final class SaleCatalog: Sendable {
     /// store and re-renders their bodies; answers them.
     @discardableResult
     func refresh(now: Date = Date()) async throws -> [Sale] {
+        let installsBefore = snapshot.withLock { $0.installs }
         let sales = try await store.allSales().filter { $0.endsAt > now.addingTimeInterval(-Self.retention) }
         let encoder = JSONCoding.encoder()
         var byID: [UUID: Entry] = [:]
         for sale in sales {
             byID[sale.id] = try render(sale, now: now, encoder: encoder)
         }
-        let next = Snapshot(byID: byID, list: try renderList(byID.values.map(\.sale), now: now, encoder: encoder))
-        snapshot.withLock { $0 = next }
+        let list = try renderList(byID.values.map(\.sale), now: now, encoder: encoder)
+        snapshot.withLock { snapshot in
+            // A sale installed while this read ran (an operator's change) is newer than what
+            // was read: this refresh is dropped, the next one sees it.
+            guard snapshot.installs == installsBefore else { return }
+            snapshot = Snapshot(byID: byID, list: list, installs: installsBefore)
+        }
         return sales
     }
 
@@ -76,6 +84,7 @@ final class SaleCatalog: Sendable {
         let encoder = JSONCoding.encoder()
         guard let entry = try? render(sale, now: now, encoder: encoder) else { return }
         snapshot.withLock { snapshot in
+            snapshot.installs += 1
             snapshot.byID[sale.id] = entry
             if let list = try? renderList(snapshot.byID.values.map(\.sale), now: now, encoder: encoder) {
                 snapshot.list = list
