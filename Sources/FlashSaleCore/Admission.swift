@@ -217,10 +217,9 @@ public struct AdmissionController: Sendable {
         if let held = claimant, monotonicSeconds - held.seen > Self.releasePatience { claimant = nil }
         if eligible && stockOpen && mayAdmit {
             // First come, first served among the eligible: an earlier one who is polling keeps
-            // the next token for a moment after it frees.
-            // Only the last free token is kept: with several free, taking one leaves the
-            // claimant theirs. Keeping all of them for the claimant's return froze a busy
-            // line for `claimGrace` after every burst, which gathered the next burst (issue 15).
+            // the last free token for a moment after it frees. With several free, taking one
+            // leaves the claimant theirs: keeping all of them froze a busy line for
+            // `claimGrace` after every burst, which gathered the next burst (issue 15).
             let yields = claimant.map {
                 $0.visitor != pass.visitorID && $0.arrival < arrival - 0.001
                     && monotonicSeconds < bucket.nextAllowed + Self.claimGrace
