@@ -26,24 +26,3 @@ public enum CustomerKey {
     }
 }
 
-
-extension CustomerKey {
-    /// A shipping address reduced to what identifies the door: street line, postal code
-    /// and country, NFKC-normalised and case-folded (`TextField.folded`), punctuation dropped and common street words abbreviated,
-    /// so "12 Main Street, Apt. 4" and "12 main st apt 4" count as one customer.
-    public static func address(line1: String, postalCode: String, country: String) -> String {
-        let words = TextField.folded(line1)
-            .map { $0.isLetter || $0.isNumber ? $0 : " " }
-            .split(separator: " ", omittingEmptySubsequences: true)
-            .map { abbreviations[String($0)] ?? String($0) }
-        let postal = TextField.folded(postalCode).filter { $0.isLetter || $0.isNumber }
-        let nation = country.trimmingCharacters(in: .whitespaces).lowercased()
-        return "\(words.joined(separator: " "))|\(postal)|\(nation)"
-    }
-
-    static let abbreviations: [String: String] = [
-        "street": "st", "str": "st", "avenue": "ave", "av": "ave", "road": "rd", "boulevard": "blvd", "drive": "dr",
-        "lane": "ln", "court": "ct", "place": "pl", "square": "sq", "apartment": "apt", "suite": "ste", "unit": "apt",
-        "north": "n", "south": "s", "east": "e", "west": "w", "number": "no", "floor": "fl",
-    ]
-}

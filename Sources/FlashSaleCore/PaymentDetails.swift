@@ -115,7 +115,10 @@ public struct ShippingAddress: Sendable, Codable, Equatable {
         }
     }
 
-    public var customerKey: String { CustomerKey.address(line1: line1, postalCode: postalCode, country: country) }
+    public var customerKey: String { postal.doorKey }
+
+    /// The address as `PostalAddress` reads it (door and building keys).
+    public var postal: PostalAddress { PostalAddress(line1: line1, postalCode: postalCode, country: country) }
 }
 
 /// `POST /api/v1/reservations/{id}/payment`.
