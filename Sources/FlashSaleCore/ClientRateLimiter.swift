@@ -99,6 +99,14 @@ public struct ClientRateLimiter<Key: Hashable & Sendable>: Sendable {
         return .allowed
     }
 
+    /// Tokens `key` has spent and not yet earned back at `now` (0...burst): its requests
+    /// in the last `burst / requestsPerMinute` minutes, less what refilled meanwhile. The
+    /// bot defence reads the join buckets this way instead of counting joins twice.
+    public func spent(key: Key, now: Double) -> Double {
+        guard let slot = slots[key] else { return 0 }
+        return max(0, entries[slot].fullAt - now) / policy.interval
+    }
+
     private mutating func insert(_ entry: Entry, now: Double) {
         if entries.count < capacity {
             slots[entry.key] = entries.count

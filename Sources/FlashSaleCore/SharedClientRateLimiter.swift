@@ -42,6 +42,11 @@ public final class SharedClientRateLimiter<Key: Hashable & Sendable>: Sendable {
         shard(for: key).limiter.withLock { $0.take(key: key, now: now, cost: cost) }
     }
 
+    /// `ClientRateLimiter.spent` on `key`'s shard.
+    public func spent(key: Key, now: Double) -> Double {
+        shard(for: key).limiter.withLock { $0.spent(key: key, now: now) }
+    }
+
     /// Keys held, over all shards (each counted under its own lock, so a moment's estimate).
     public var count: Int {
         shards.reduce(0) { sum, shard in sum + shard.limiter.withLock { $0.count } }

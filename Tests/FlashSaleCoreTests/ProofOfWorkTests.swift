@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Testing
 
-@testable import FlashSaleLoad
+@testable import FlashSaleCore
 
 struct ProofOfWorkTests {
     @Test func leadingZeroBitsCountsFromTheFirstByte() {
