@@ -49,7 +49,10 @@ public func buildApplication(
     AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom).addRoutes(to: admin)
     AccessListController(store: store, lists: accessLists).addRoutes(to: admin)
     StorefrontController(catalog: catalog).addRoutes(to: api)
-    let queue = QueueController(catalog: catalog, waitingRoom: waitingRoom, metrics: metrics, limits: limits, events: shieldEvents)
+    let challenges = JoinChallenges(
+        secret: config.secret, maxLevel: config.maxChallengeLevel, joinPolicy: config.shield.joins, resolver: resolver, limits: limits, metrics: metrics, logger: logger)
+    let queue = QueueController(
+        catalog: catalog, waitingRoom: waitingRoom, metrics: metrics, limits: limits, events: shieldEvents, challenges: challenges)
     queue.addRoutes(to: api)
     let reservations = ReservationController(
         catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: idempotency, metrics: metrics)
@@ -67,7 +70,8 @@ public func buildApplication(
             try SimulatedProvider()
         }
     let checkout = CheckoutService(
-        store: store, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger)
+        store: store, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger,
+        unitsReturned: { saleID, units in engine.unitsReturned(saleID: saleID, units: units) })
     PaymentController(checkout: checkout).addRoutes(to: api)
     PageController(
         catalog: catalog, waitingRoom: waitingRoom, queue: queue, reservations: reservations, checkout: checkout,

@@ -41,6 +41,9 @@ public struct ServerConfig: Sendable {
     public var outboxInterval: Duration = .milliseconds(250)
     /// The edge shield: per-client limits, connection caps and timeouts.
     public var shield = ShieldSettings()
+    /// The highest proof-of-work level a join can be asked for (`ChallengeLevels.standard`,
+    /// 0...6); 0 turns proof of work off (`--proof-of-work-max-level`).
+    public var maxChallengeLevel = ChallengeLevels.standard.bits.count - 1
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseURL = .default,

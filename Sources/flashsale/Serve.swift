@@ -57,6 +57,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a request body may take after its head.") var bodyTimeout = 10.0
     @Option(help: "Seconds a response may wait for a client that stopped reading.") var writeTimeout = 10.0
     @Option(help: "Seconds an idle keep-alive connection stays open.") var idleTimeout = 30.0
+    @Option(help: "Highest proof-of-work level a risky join is asked for, 0 (off) to 6; level n is README's table.")
+    var proofOfWorkMaxLevel = ChallengeLevels.standard.bits.count - 1
     @Flag(help: "Create a demo sale (100 units, opening 30 s after start) when none is running.") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log format: text or json (one JSON object per line).") var logFormat = "text"
@@ -99,6 +101,10 @@ struct Serve: AsyncParsableCommand {
         config.nodeCount = nodeCount
         config.nodeIndex = nodeIndex
         config.shield = try shieldSettings()
+        guard ChallengeLevels.standard.bits.indices.contains(proofOfWorkMaxLevel) else {
+            throw ValidationError("--proof-of-work-max-level must be 0 (off) to \(ChallengeLevels.standard.bits.count - 1)")
+        }
+        config.maxChallengeLevel = proofOfWorkMaxLevel
         let descriptors = FileDescriptorLimit.raise(toFit: config.shield.maxConnections)
         if descriptors.soft < config.shield.maxConnections + FileDescriptorLimit.reserve {
             logger.warning(

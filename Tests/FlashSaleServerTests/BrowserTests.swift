@@ -40,13 +40,45 @@ struct BrowserTests {
         }
     }
 
+    /// An address that has joined often is asked for proof of work: the page solves it in
+    /// a Web Worker, joins with the nonce, and carries on as the waiting page and the form.
+    @Test func aBusyAddressSolvesTheChallengeInTheBrowserAndJoins() async throws {
+        try await withPausedSale(["--join-limit", "60/60"]) { server, sale in
+            // Joins from this address (the browser's too) until the door asks for work.
+            var bits = 0
+            for _ in 0..<40 where bits == 0 {
+                let reply = try await server.send(.POST, "/api/v1/sales/\(sale)/queue")
+                #expect(reply.status == 200, "\(reply.text)")
+                bits = (reply.json["challenge"] as? [String: Any])?["difficulty_bits"] as? Int ?? 0
+            }
+            #expect(bits > 0, "the busy address was asked for work")
+            let seen = try Self.browse(server, sale, [])
+            let states = seen["seen"] as? [String] ?? []
+            #expect(states.first == "challenge", "it starts on the challenge page: \(seen)")
+            #expect(states.contains("waiting"), "the solved challenge joined the queue: \(seen)")
+            #expect(seen["reached"] as? Bool == true, "and the form came: \(seen)")
+        }
+    }
+
+    /// The solver itself, in Chromium: every nonce checked against Python's hashlib, the
+    /// Web Worker, the main-thread fallback and a page whose CSP forbids blob workers.
+    @Test func theBrowserSolverFindsTheFirstValidNonce() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.powBench, "--check"]
+        let output = String(decoding: try runCapturingOutput(process), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(output)")
+    }
+
+    static let powBench = URL(fileURLWithPath: script).deletingLastPathComponent().appendingPathComponent("pow_bench.py").path
+
     /// A spawned server with a live sale that is paused, so the first visit waits however
     /// long the browser takes to start; the browser script lifts the pause once its page
     /// shows the waiting state (an event, not a clock).
-    private func withPausedSale(_ body: (ServerProcess, String) async throws -> Void) async throws {
+    private func withPausedSale(_ arguments: [String] = [], _ body: (ServerProcess, String) async throws -> Void) async throws {
         let (database, folder) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try await ServerProcess.start(database: database)
+        let server = try await ServerProcess.start(database: database, extraArguments: arguments)
         defer { server.stop() }
         let created = try await server.send(
             .POST, "/api/v1/admin/sales", headers: server.admin, json: saleJSON(["admission_rate_per_second": 100]))

@@ -15,26 +15,37 @@ final class CheckoutService: Sendable {
     let metrics: ShopMetrics
     let logger: Logger
     private let secret: String
+    private let watch = ResellerWatch()
+    /// Tells the inventory engine that a released reservation's units are back.
+    private let unitsReturned: @Sendable (_ saleID: UUID, _ units: Int) -> Void
 
-    init(store: any Store, provider: any PaymentProvider, idempotency: IdempotencyGuard, secret: String, metrics: ShopMetrics, logger: Logger) {
+    init(
+        store: any Store, provider: any PaymentProvider, idempotency: IdempotencyGuard, secret: String, metrics: ShopMetrics, logger: Logger,
+        unitsReturned: @escaping @Sendable (UUID, Int) -> Void = { _, _ in }
+    ) {
         self.store = store
         self.provider = provider
         self.idempotency = idempotency
         self.secret = secret
         self.metrics = metrics
         self.logger = logger
+        self.unitsReturned = unitsReturned
     }
 
     static func scope(reservationID: UUID) -> String { "payment:\(reservationID.lowercased)" }
 
     /// `POST /api/v1/reservations/{id}/payment` under `key`: the response to give, which a
     /// retry with the same key and body gets again.
-    func pay(reservationID: UUID, key: String, body: Data) async throws -> StoredResponse {
+    /// - Parameter client: the shield's client address, for the reseller checks (nil in
+    ///   in-process tests).
+    func pay(reservationID: UUID, key: String, body: Data, client: [UInt8]?) async throws -> StoredResponse {
         let claim = IdempotencyClaim(scope: Self.scope(reservationID: reservationID), key: key, body: body)
-        return try await CheckoutPriority.run { try await self.pay(claim: claim, reservationID: reservationID, body: body) }
+        return try await CheckoutPriority.run {
+            try await self.pay(claim: claim, reservationID: reservationID, body: body, client: client)
+        }
     }
 
-    private func pay(claim: IdempotencyClaim, reservationID: UUID, body: Data) async throws -> StoredResponse {
+    private func pay(claim: IdempotencyClaim, reservationID: UUID, body: Data, client: [UInt8]?) async throws -> StoredResponse {
         try await idempotency.exclusive(claim) {
             if let existing = try await store.payment(scope: claim.scope, key: claim.key) {
                 return try await retry(existing, claim: claim, body: body)
@@ -44,14 +55,19 @@ final class CheckoutService: Sendable {
             try request.validate(now: now)
             guard let reservation = try await store.reservation(id: reservationID) else { throw APIError.reservationNotFound }
             guard let sale = try await store.sale(id: reservation.saleID) else { throw APIError.reservationNotFound }
+            let postal = request.shipping.postal
+            let fingerprint = request.card.fingerprint(secret: secret)
+            let flags = resellerFlags(
+                saleID: sale.id, reservation: reservation, fingerprint: fingerprint, building: postal.buildingKey, client: client, now: now)
             let payment = PaymentRecord(
                 id: .timeOrdered(), reservationID: reservation.id, saleID: sale.id, status: .pending, email: reservation.email,
                 quantity: reservation.quantity, amountCents: reservation.amountCents, currency: sale.currency,
-                cardFingerprint: request.card.fingerprint(secret: secret), addressKey: request.shipping.customerKey,
-                chargeID: nil, idempotency: claim, response: nil, createdAt: now, updatedAt: now)
+                cardFingerprint: fingerprint, addressKey: postal.doorKey,
+                chargeID: nil, idempotency: claim, response: nil, createdAt: now, updatedAt: now, flags: flags)
             switch try await store.beginPayment(payment, perCustomerLimit: sale.perCustomerLimit, now: now) {
             case .refused(let refusal):
                 metrics.payment(saleID: sale.id, outcome: refusal.code)
+                if refusal.code == APIError.limitExceeded.code { try await release(reservation) }
                 throw refusal
             case .existing(let existing):
                 return try await retry(existing, claim: claim, body: body)
@@ -59,6 +75,34 @@ final class CheckoutService: Sendable {
                 return try await charge(started, card: request.card)
             }
         }
+    }
+
+    /// The reseller flags of a payment attempt (`RiskScore.payment` over `ResellerWatch`),
+    /// empty below the flag threshold.
+    private func resellerFlags(
+        saleID: UUID, reservation: ReservationRecord, fingerprint: String, building: String, client: [UInt8]?, now: Date
+    ) -> [String] {
+        let attempt = ResellerWatch.Attempt(
+            customer: reservation.customerKey, cardFingerprint: fingerprint, building: building,
+            emailDomain: String(reservation.customerKey.split(separator: "@").last ?? ""),
+            network: client.map(ClientLimits.network(of:)))
+        let signals = watch.assess(saleID: saleID, attempt: attempt, secondsToPay: now.timeIntervalSince(reservation.createdAt))
+        let score = RiskScore.payment(signals)
+        let flags = score.flags()
+        if !flags.isEmpty {
+            logger.info(
+                "payment flagged", metadata: ["reservation": "\(reservation.id.lowercased)", "flags": "\(flags)", "score": "\(score)"])
+        }
+        return flags
+    }
+
+    /// A payment refused for the per-customer limit releases its reservation at once: the
+    /// customer's card or door has had its share, and holding the units until expiry would
+    /// keep them from shoppers who have not (a reseller farm would hold one per fake name).
+    private func release(_ reservation: ReservationRecord) async throws {
+        guard case .released(let saleID, let units) = try await store.cancelReservation(id: reservation.id, now: Date()) else { return }
+        unitsReturned(saleID, units)
+        logger.info("reservation released: payment over the per-customer limit", metadata: ["reservation": "\(reservation.id.lowercased)"])
     }
 
     /// The same key again: a settled attempt replays its answer; an open one asks the
@@ -124,6 +168,7 @@ final class CheckoutService: Sendable {
         }
         if settled.status != payment.status {
             metrics.payment(saleID: settled.saleID, outcome: settled.status.rawValue)
+            if settled.status == .paid { for flag in settled.flags { metrics.orderFlagged(flag: flag) } }
             logger.info(
                 "payment settled",
                 metadata: [

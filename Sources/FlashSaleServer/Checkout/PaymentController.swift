@@ -16,7 +16,7 @@ struct PaymentController: Sendable {
         let key = try IdempotencyGuard.key(in: request)
         let id = try context.uuidParameter("id", notFound: .reservationNotFound)
         let body = try await request.collectBody(limit: context.maxUploadSize)
-        return JSONResponse.stored(try await checkout.pay(reservationID: id, key: key, body: body))
+        return JSONResponse.stored(try await checkout.pay(reservationID: id, key: key, body: body, client: context.clientAddress))
     }
 
     @Sendable func order(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -307,7 +307,14 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/QueueStatus"
+                  "oneOf": [
+                    {
+                      "$ref": "#/components/schemas/QueueStatus"
+                    },
+                    {
+                      "$ref": "#/components/schemas/QueueChallenge"
+                    }
+                  ]
                 }
               }
             },
@@ -372,7 +379,14 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/QueueStatus"
+                  "oneOf": [
+                    {
+                      "$ref": "#/components/schemas/QueueStatus"
+                    },
+                    {
+                      "$ref": "#/components/schemas/QueueChallenge"
+                    }
+                  ]
                 }
               }
             },
@@ -3052,6 +3066,61 @@ enum OpenAPIDocument {
                 "description": "Attempts with no charge: the provider said so, or the call never reached it."
               }
             }
+          }
+        }
+      },
+      "QueueChallenge": {
+        "type": "object",
+        "description": "A join asked to prove work first (the bot defence): find a decimal `nonce` such that `sha256(prefix + nonce)` starts with `difficulty_bits` zero bits, then join again with the header `X-Queue-Proof: <nonce>` and this `pass` (the `X-Queue-Pass` header or the cookie). The place in line is taken when the proof is accepted. The challenge is bound to the client's address and expires after 10 minutes.",
+        "required": [
+          "status",
+          "challenge",
+          "pass",
+          "poll_after_ms"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "challenge"
+            ]
+          },
+          "challenge": {
+            "type": "object",
+            "required": [
+              "algorithm",
+              "prefix",
+              "difficulty_bits"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "algorithm": {
+                "type": "string",
+                "enum": [
+                  "sha256"
+                ]
+              },
+              "prefix": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_-]+$"
+              },
+              "difficulty_bits": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 40
+              }
+            }
+          },
+          "pass": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]+$",
+            "description": "The signed challenge, equal to `prefix`: send it back with the proof."
+          },
+          "poll_after_ms": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 0
           }
         }
       },

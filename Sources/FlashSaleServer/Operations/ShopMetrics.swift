@@ -115,6 +115,23 @@ final class ShopMetrics: Sendable {
         ).increment()
     }
 
+    /// Joins scored by the bot defence, by proof-of-work level (0: let in without work).
+    func joinScored(level: Int) {
+        counter("join_risk_levels", help: "Joins scored by the bot defence, by proof-of-work level (0 asks no work).", [("level", String(level))])
+            .increment()
+    }
+
+    /// Proofs of work redeemed for a pass, by level.
+    func challengeSolved(level: Int) {
+        counter("challenges_solved", help: "Proof-of-work challenges solved and redeemed for a pass, by level.", [("level", String(level))])
+            .increment()
+    }
+
+    /// Orders flagged by the reseller checks, one count per flag.
+    func orderFlagged(flag: String) {
+        counter("order_flags", help: "Orders flagged by the reseller checks, by flag.", [("flag", flag)]).increment()
+    }
+
     func text() -> [UInt8] { registry.emitToBuffer() }
 }
 

@@ -42,7 +42,13 @@ struct PageController: Sendable {
         let now = Date()
         let answer: QueueAnswer
         do {
-            answer = try queue.poll(request, context: context, sale: sale)
+            switch try queue.poll(request, context: context, sale: sale) {
+            case .answer(let polled): answer = polled
+            case .challenge(let issued):
+                return render(
+                    "challenge", PageViews.Challenge(sale: sale, issued: issued),
+                    headers: waitingRoom.passHeaders(token: issued.token, sale: sale))
+            }
         } catch {
             return shieldPages.refusal(.rateLimited(retryAfter: Double(error.retryAfterSeconds ?? 1)), for: request)
         }
@@ -95,7 +101,8 @@ struct PageController: Sendable {
         }
         let paid: StoredResponse
         do {
-            paid = try await checkout.pay(reservationID: reservationID, key: form.paymentKey, body: form.paymentBody)
+            paid = try await checkout.pay(
+                reservationID: reservationID, key: form.paymentKey, body: form.paymentBody, client: context.clientAddress)
         } catch let error as APIError {
             return refused(request, StoredResponse(error), sale: sale, admittedUntil: admittedUntil, form: form, now: now)
         }

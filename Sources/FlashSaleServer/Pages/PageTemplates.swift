@@ -11,7 +11,7 @@ enum PageTemplates {
 
     static let all: [(String, String)] = [
         ("head", head), ("foot", foot), ("index", index), ("sale", sale), ("waiting", waiting),
-        ("checkout", checkout), ("message", message),
+        ("checkout", checkout), ("message", message), ("challenge", challenge),
     ]
 
     static let head = #"""
@@ -142,6 +142,44 @@ enum PageTemplates {
               .catch(function () { setTimeout(poll, 3000); });
           }
           setTimeout(poll, {{pollAfterMs}});
+        })();
+        </script>
+        {{> foot}}
+        """#
+
+    /// A join asked for proof of work: solved in a Web Worker (`ProofOfWorkScript`) with
+    /// a progress line, then the join is sent again with the nonce and the page moves on to
+    /// the waiting room. Without JavaScript nothing can be solved, so the page says so.
+    static let challenge = #"""
+        {{> head}}
+        <div class="card" id="waiting" data-status="challenge">
+        <h1>{{name}}</h1>
+        <p id="headline">Checking your browser before you join the queue: this takes a moment and happens once.</p>
+        <progress id="progress" max="100" value="0">0%</progress>
+        <p class="muted" id="work">Starting…</p>
+        <noscript><p><strong>This sale is busy and asks browsers for a moment of work before they join the queue.
+        Please enable JavaScript and reload this page.</strong></p></noscript>
+        </div>
+        <script>
+        (function () {
+          {{{helper}}}
+          var byId = function (id) { return document.getElementById(id); };
+          var challenge = { algorithm: "sha256", prefix: "{{prefix}}", difficulty_bits: {{bits}}, bits: {{bits}} };
+          var started = Date.now();
+          solveChallenge(challenge, function (fraction) {
+            var percent = Math.min(99, Math.round(100 * fraction));
+            byId("progress").value = percent;
+            byId("work").textContent = "Working… " + percent + "% (" + ((Date.now() - started) / 1000).toFixed(1) + " s)";
+          }).then(function (nonce) {
+            byId("work").textContent = "Done: joining the queue…";
+            return fetch("/api/v1/sales/{{id}}/queue", {
+              method: "POST", credentials: "same-origin", cache: "no-store", headers: { "X-Queue-Proof": String(nonce) }
+            });
+          }).then(function () {
+            location.replace("/sales/{{id}}/checkout");
+          }).catch(function () {
+            setTimeout(function () { location.reload(); }, 3000);
+          });
         })();
         </script>
         {{> foot}}

@@ -68,6 +68,23 @@ enum PageViews {
         }
     }
 
+    /// A proof-of-work challenge before joining (`PageTemplates.challenge`).
+    struct Challenge {
+        let title: String
+        let refresh: Refresh? = nil
+        let id, name, prefix: String
+        let bits: Int
+        let helper = ProofOfWorkScript.pageHelper
+
+        init(sale: Sale, issued: JoinChallenges.Issued) {
+            title = "Joining · \(sale.name)"
+            id = sale.id.lowercased
+            name = sale.name
+            prefix = issued.token
+            bits = issued.difficultyBits
+        }
+    }
+
     struct Waiting {
         let title: String
         let refresh: Refresh?

@@ -19,6 +19,8 @@ final class ClientLimits: Sendable {
 
     enum Key: Hashable, Sendable {
         case address([UInt8])
+        /// An address's /24 (IPv4) or /48 (IPv6), the rest of its bytes zero.
+        case network([UInt8])
         case visitor(UUID)
         case reservation(UUID)
     }
@@ -31,6 +33,10 @@ final class ClientLimits: Sendable {
     private let polls: SharedClientRateLimiter<Key>
     private let checkout: SharedClientRateLimiter<Key>
     private let requests: SharedClientRateLimiter<Key>
+    /// Joins per network, counted and never refused (burst far above any crowd's): the bot
+    /// defence's per-network signal. The count decays by `networkJoinsPerMinute`.
+    private let networkJoins: SharedClientRateLimiter<Key>
+    static let networkJoinsPolicy = RatePolicy(perMinute: 600, burst: 1_000_000)
     private let started = ContinuousClock.now
 
     init(settings: ShieldSettings) {
@@ -43,12 +49,30 @@ final class ClientLimits: Sendable {
         polls = limiter(Self.pollPolicy)
         checkout = limiter(settings.checkout)
         requests = limiter(settings.requests)
+        networkJoins = limiter(Self.networkJoinsPolicy)
     }
+
+    /// After a join spent its address's token: the address's and its network's recent joins
+    /// (this one included), as `RiskScore.join` reads them.
+    func joinCounts(client: [UInt8]) -> (address: Double, network: Double) {
+        let now = seconds
+        let network = Key.network(Self.network(of: client))
+        _ = networkJoins.take(key: network, now: now)
+        return (joins.spent(key: .address(client), now: now), networkJoins.spent(key: network, now: now))
+    }
+
+    /// /24 of IPv4, /48 of IPv6: what one customer of an ISP or one host usually holds.
+    static func network(of address: [UInt8]) -> [UInt8] {
+        let kept = address.count == 4 ? 3 : 6
+        return address.enumerated().map { $0.offset < kept ? $0.element : 0 }
+    }
+
+    private var seconds: Double { (ContinuousClock.now - started).seconds }
 
     /// Spends one token of `key`'s bucket in `bucket`: nil when allowed, otherwise the
     /// seconds until a token is there again.
     func take(_ bucket: Bucket, key: Key) -> Double? {
-        let now = (ContinuousClock.now - started).seconds
+        let now = seconds
         let limiter =
             switch bucket {
             case .joins: joins

@@ -10,6 +10,13 @@ struct QueueController: Sendable {
     let metrics: ShopMetrics
     let limits: ClientLimits
     let events: ShieldEvents
+    let challenges: JoinChallenges
+
+    /// A join's or a poll's outcome: an answer with a pass, or a proof-of-work challenge.
+    enum Outcome {
+        case answer(QueueAnswer)
+        case challenge(JoinChallenges.Issued)
+    }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("sales/:id/queue", use: answer)
@@ -19,17 +26,21 @@ struct QueueController: Sendable {
     @Sendable func answer(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.uuidParameter("id", notFound: .saleNotFound)
         guard let sale = try await catalog.sale(id) else { throw APIError.saleNotFound }
-        return try waitingRoom.response(for: poll(request, context: context, sale: sale), sale: sale)
+        switch try poll(request, context: context, sale: sale) {
+        case .answer(let answer): return try waitingRoom.response(for: answer, sale: sale)
+        case .challenge(let issued): return waitingRoom.response(for: issued, sale: sale)
+        }
     }
 
     /// A join or poll, counted; the checkout page polls through here as well.
     ///
     /// The shield's limits for the waiting room live here, where the pass is verified: a
-    /// join (no genuine pass) spends its address's `joins` bucket and is refused with 429
-    /// `rate_limited` past it; a poll spends its pass's own bucket (one token per
+    /// join (no genuine pass) goes through the bot defence's door (`JoinChallenges`), which
+    /// spends its address's `joins` bucket (429 `rate_limited` past it) and may ask for
+    /// proof of work; a poll spends its pass's own bucket (one token per
     /// `AdmissionController.minPollMs`), so shoppers behind one NAT address never share
     /// one, and a pass polling sooner than told gets its same state, never a 429.
-    func poll(_ request: Request, context: AppRequestContext, sale: Sale) throws(APIError) -> QueueAnswer {
+    func poll(_ request: Request, context: AppRequestContext, sale: Sale) throws(APIError) -> Outcome {
         let now = waitingRoom.clock()
         let pass = waitingRoom.pass(in: request, sale: sale, now: now)
         var mayAdmit = true
@@ -38,15 +49,24 @@ struct QueueController: Sendable {
                 mayAdmit = limits.take(.polls, key: .visitor(pass.visitorID)) == nil
                 // Answered 200 with its state: not a refusal, but worth watching (bots poll early).
                 if !mayAdmit { metrics.earlyPoll(saleID: sale.id) }
-            } else if let wait = limits.take(.joins, key: .address(client)) {
-                events.refused(.rateLimited, detail: "joins", client: client)
-                throw .rateLimited(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+            } else {
+                let verdict: JoinChallenges.Verdict
+                do {
+                    verdict = try challenges.door(request, context: context, sale: sale, client: client, now: now)
+                } catch {
+                    events.refused(.rateLimited, detail: "joins", client: client)
+                    throw error
+                }
+                if case .challenge(let issued) = verdict {
+                    metrics.queue(saleID: sale.id, status: "challenge")
+                    return .challenge(issued)
+                }
             }
         }
         let answer = waitingRoom.answer(pass: pass, sale: sale, now: now, mayAdmit: mayAdmit)
         metrics.queue(saleID: sale.id, status: answer.status.rawValue)
         if answer.isNewPass { metrics.queueJoined(saleID: sale.id) }
         if answer.admittedNow { metrics.queueAdmitted(saleID: sale.id) }
-        return answer
+        return .answer(answer)
     }
 }

@@ -104,6 +104,16 @@ final class WaitingRoom: Sendable {
         return JSONResponse.make(status: .ok, body: QueueView(answer: answer, token: token).json, headers: passHeaders(token: token, sale: sale))
     }
 
+    /// A join's proof-of-work challenge (API.md, "Waiting room"): the signed challenge is
+    /// both the prefix and the pass, so a client that sends back its pass, as every client
+    /// does, brings the challenge with its proof.
+    func response(for issued: JoinChallenges.Issued, sale: Sale) -> Response {
+        let text =
+            #"{"challenge":{"algorithm":"sha256","difficulty_bits":\#(issued.difficultyBits),"prefix":"\#(issued.token)"},"#
+            + #""pass":"\#(issued.token)","poll_after_ms":0,"status":"challenge"}"#
+        return JSONResponse.make(status: .ok, body: Data(text.utf8), headers: passHeaders(token: issued.token, sale: sale))
+    }
+
     /// `Set-Cookie` for the pass, twice: the contract's `queue_pass`, and a copy named after
     /// the sale, so a browser waiting in two sales at once keeps its place in both.
     func passHeaders(token: String, sale: Sale) -> HTTPFields {
