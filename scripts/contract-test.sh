@@ -99,7 +99,7 @@ done
     exit 2
 }
 
-# --- fixture: a live sale, admitted passes, reservations, an order ----------------------
+# --- fixture: a live sale, admitted passes, reservations, orders ------------------------
 # Writes the schemathesis configuration (dictionaries bound to path ids and passes).
 FIXTURE_URL="$base_url" FIXTURE_TOKEN="$admin_token" "$py" - "$work/schemathesis.toml" <<'PY'
 import json, os, sys, time, urllib.error, urllib.request, uuid
@@ -154,12 +154,15 @@ to_pay = reservation(admitted_pass(), "pay@example.com")
 to_cancel = reservation(admitted_pass(), "cancel@example.com")
 paid = reservation(admitted_pass(), "paid@example.com")
 order = must(201, call("POST", f"/api/v1/reservations/{paid}/payment", payment, {"Idempotency-Key": str(uuid.uuid4())}), "paying")["order_id"]
+# An order of its own for the operator's cancel, so the shopper's order above stays paid.
+refundable = must(201, call("POST", f"/api/v1/reservations/{reservation(admitted_pass(), 'refund@example.com')}/payment", payment,
+                            {"Idempotency-Key": str(uuid.uuid4())}), "paying")["order_id"]
 
 def q(s):
     return json.dumps(s)
 
 dictionaries = {"sale": [sale_id], "reserve_pass": [reserve_pass], "form_pass": [form_pass],
-                "to_pay": [to_pay], "to_cancel": [to_cancel], "order": [order],
+                "to_pay": [to_pay], "to_cancel": [to_cancel], "order": [order], "refundable": [refundable],
                 "accept": ["text/html,application/xhtml+xml;q=0.9,*/*;q=0.8", "application/json", "*/*"]}
 bindings = {  # operationId -> {parameter: dictionary}
     "getSale": {"path.id": "sale"}, "joinQueue": {"path.id": "sale"}, "pollQueue": {"path.id": "sale"},
@@ -170,6 +173,7 @@ bindings = {  # operationId -> {parameter: dictionary}
     "getAdminSale": {"path.id": "sale"}, "saleStats": {"path.id": "sale"},
     "payReservation": {"path.id": "to_pay"}, "cancelReservation": {"path.id": "to_cancel"},
     "getOrder": {"path.id": "order"},
+    "listAdminOrders": {"query.sale_id": "sale"}, "cancelOrder": {"path.id": "refundable"},
 }
 lines = ["# Written by scripts/contract-test.sh for one run.", "[cache]", "enabled = false", ""]
 for name, values in dictionaries.items():
@@ -180,7 +184,8 @@ for op, params in bindings.items():
     lines += [f"parameters = {{ {pairs} }}", ""]
 with open(out, "w") as f:
     f.write("\n".join(lines))
-print(f"contract-test: fixture sale {sale_id}, reservations {to_pay} (to pay) {to_cancel} (to cancel), order {order}")
+print(f"contract-test: fixture sale {sale_id}, reservations {to_pay} (to pay) {to_cancel} (to cancel), "
+      f"orders {order} and {refundable} (to cancel)")
 PY
 
 # --- the run ---------------------------------------------------------------------------

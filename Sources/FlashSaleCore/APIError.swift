@@ -85,6 +85,9 @@ public struct APIError: Error, Sendable, Equatable {
         status: 502, code: "payment_failed",
         message: "The payment provider could not take the payment; nothing was charged. Try again.")
     public static let orderNotFound = APIError(status: 404, code: "order_not_found", message: "No order has that id.")
+    public static let orderNotCancellable = APIError(
+        status: 409, code: "order_not_cancellable",
+        message: "Only a paid order can be cancelled; this one's payment is still unresolved or took no money.")
     public static let internalError = APIError(
         status: 500, code: "internal_error", message: "Something went wrong on our side; nothing was charged.")
     public static let unavailable = APIError(

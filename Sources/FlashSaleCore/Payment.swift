@@ -32,11 +32,15 @@ public struct PaymentRecord: Sendable, Equatable {
     public var response: StoredResponse?
     public var createdAt: Date
     public var updatedAt: Date
+    /// Why the bot and reseller checks flagged this order (`shared_card`, `address_cluster`,
+    /// `email_cluster`, `fast_checkout`, `address_farm`, …): machine codes, sorted, each
+    /// once; empty when nothing was flagged. Stored with the attempt by `beginPayment`.
+    public var flags: [String]
 
     public init(
         id: UUID, reservationID: UUID, saleID: UUID, status: Status, email: String, quantity: Int, amountCents: Int,
         currency: String, cardFingerprint: String, addressKey: String, chargeID: String?, idempotency: IdempotencyClaim,
-        response: StoredResponse?, createdAt: Date, updatedAt: Date
+        response: StoredResponse?, createdAt: Date, updatedAt: Date, flags: [String] = []
     ) {
         self.id = id
         self.reservationID = reservationID
@@ -53,6 +57,7 @@ public struct PaymentRecord: Sendable, Equatable {
         self.response = response
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.flags = Array(Set(flags)).sorted()
     }
 
     /// The provider's idempotency key: derived from the attempt, so every retry of this
@@ -70,6 +75,11 @@ public struct PaymentRecord: Sendable, Equatable {
 
     /// Whether the provider has been asked and no answer is recorded yet.
     public var isUnresolved: Bool { status == .pending || status == .unknown }
+
+    /// Statuses of attempts that are orders for the operator: charged (paid, refunding,
+    /// refunded) or possibly charged (pending, unknown). Declined and failed attempts took
+    /// no money.
+    public static let orderStatuses: [Status] = [.pending, .unknown, .paid, .refunding, .refunded]
 
     /// `GET /api/v1/orders/{id}`'s status: what the shopper's money did.
     public var orderStatus: String {

@@ -48,6 +48,7 @@ public func buildApplication(
     let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken))
     AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom).addRoutes(to: admin)
     AccessListController(store: store, lists: accessLists).addRoutes(to: admin)
+    AdminOrdersController(store: store, engine: engine).addRoutes(to: admin)
     StorefrontController(catalog: catalog).addRoutes(to: api)
     let challenges = JoinChallenges(
         secret: config.secret, maxLevel: config.maxChallengeLevel, joinPolicy: config.shield.joins, resolver: resolver, limits: limits, metrics: metrics, logger: logger)

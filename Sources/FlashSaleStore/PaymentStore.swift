@@ -20,6 +20,15 @@ public protocol PaymentStore: Sendable {
     /// Attempts still `pending` or `unknown`, last touched before `cutoff`, oldest first.
     func unresolvedPayments(updatedBefore cutoff: Date, limit: Int) async throws -> [PaymentRecord]
     func paymentCounts(saleID: UUID) async throws -> PaymentCounts
+    /// The operator's review: attempts in `PaymentRecord.orderStatuses`, newest first
+    /// (`createdAt`, then id), at most `limit`. `flagged` keeps only those with at least
+    /// one flag (a partial index holds just those); `saleID` keeps one sale's.
+    func orders(flagged: Bool, saleID: UUID?, limit: Int) async throws -> [PaymentRecord]
+    /// The operator cancels an order, in one transaction: a `paid` attempt becomes
+    /// `refunding` with a refund queued in the outbox (the worker then refunds it and marks
+    /// it `refunded`), and its reservation is `cancelled`, so its units go from sold back
+    /// to available and no longer count against the customer's limit.
+    func cancelOrder(id: UUID, now: Date) async throws -> CancelOrderResult
 
     /// Claims due messages for `lease` (another worker skips them meanwhile; a crashed
     /// worker's claim lapses).
@@ -33,4 +42,19 @@ public enum BeginPayment: Sendable, Equatable {
     /// An attempt already exists under this key (a retry, or a race with one).
     case existing(PaymentRecord)
     case refused(APIError)
+}
+
+public enum CancelOrderResult: Sendable, Equatable {
+    /// The order is `refunding`; `units` went back to `saleID`'s available stock.
+    case cancelled(saleID: UUID, units: Int, payment: PaymentRecord)
+    /// Cancelled before (`refunding` or `refunded`): nothing changed, no second refund.
+    case alreadyCancelled(PaymentRecord)
+    /// Not a paid order (`pending`, `unknown`, `declined`, `failed`): nothing changed.
+    case notCancellable(PaymentRecord)
+    case notFound
+}
+
+extension PaymentRecord {
+    /// `'pending', 'unknown', …`: `orderStatuses` as an SQL list, the same in both stores.
+    static let orderStatusList = orderStatuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 }

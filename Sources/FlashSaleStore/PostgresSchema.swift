@@ -139,6 +139,17 @@ enum PostgresSchema {
                 "INSERT INTO access_list_version (id, version) VALUES (1, 0)",
             ]
         ),
+        (
+            4, "payment flags",
+            [
+                // The reseller checks' reasons; a constant default adds the column without
+                // rewriting the table.
+                "ALTER TABLE payments ADD COLUMN flags text[] NOT NULL DEFAULT '{}'",
+                // The operator's flagged orders, per sale, newest first, without reading the
+                // sale's other payments; only flagged rows pay for it.
+                "CREATE INDEX payments_flagged ON payments (sale_id, created_at) WHERE cardinality(flags) > 0",
+            ]
+        ),
     ]
 
     static func migrate(client: PostgresClient, logger: Logger) async throws {

@@ -76,11 +76,11 @@ extension PostgresStore {
                 """
                 INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
                     card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
-                    created_at, updated_at)
+                    created_at, updated_at, flags)
                 VALUES (\(payment.id), \(payment.reservationID), \(payment.saleID), 'pending', \(payment.email),
                     \(payment.quantity), \(payment.amountCents), \(payment.currency), \(payment.cardFingerprint),
                     \(payment.addressKey), \(payment.idempotency.scope), \(payment.idempotency.key),
-                    \(payment.idempotency.fingerprint), \(now), \(now))
+                    \(payment.idempotency.fingerprint), \(now), \(now), \(payment.flags))
                 """, logger: logger
             ).drain()
             return .started(payment.started(at: now))
@@ -177,6 +177,61 @@ extension PostgresStore {
         return counts
     }
 
+    public func orders(flagged: Bool, saleID: UUID?, limit: Int) async throws -> [PaymentRecord] {
+        // The flagged filter is written as the partial index's predicate, so the planner can use it.
+        var sql = "SELECT * FROM payments WHERE status IN (\(PaymentRecord.orderStatusList))"
+        var bindings = PostgresBindings()
+        if flagged { sql += " AND cardinality(flags) > 0" }
+        if let saleID {
+            bindings.append(saleID)
+            sql += " AND sale_id = $\(bindings.count)"
+        }
+        bindings.append(limit)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT $\(bindings.count)"
+        var orders: [PaymentRecord] = []
+        for try await row in try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger) {
+            orders.append(try Self.payment(row))
+        }
+        return orders
+    }
+
+    public func cancelOrder(id: UUID, now: Date) async throws -> CancelOrderResult {
+        // One statement, so one round trip and atomic: the payment's row lock (taken first,
+        // as settlePayment does) makes a concurrent second cancel find it refunding, and the
+        // sale's inventory row is locked last and only until this statement commits.
+        let rows = try await client.query(
+            """
+            WITH p AS (
+                UPDATE payments SET status = 'refunding', updated_at = \(now)
+                WHERE id = \(id) AND status = 'paid' RETURNING *
+            ), refund AS (
+                INSERT INTO outbox (id, kind, payment_id, next_attempt_at, created_at)
+                SELECT \(UUID.timeOrdered()), 'refund', p.id, \(now), \(now) FROM p
+                ON CONFLICT (payment_id, kind) DO NOTHING
+            ), r AS (
+                UPDATE reservations SET status = 'cancelled', closed_at = \(now)
+                FROM p WHERE reservations.id = p.reservation_id AND reservations.status = 'paid'
+                RETURNING reservations.sale_id, reservations.quantity
+            ), stock AS (
+                UPDATE inventory i SET sold = i.sold - r.quantity, available = i.available + r.quantity
+                FROM r WHERE i.sale_id = r.sale_id RETURNING r.quantity
+            )
+            SELECT p.*, COALESCE((SELECT quantity FROM stock), 0)::int AS returned_units FROM p
+            """, logger: logger)
+        for try await row in rows {
+            let payment = try Self.payment(row)
+            let units = try row.makeRandomAccess()["returned_units"].decode(Int.self)
+            return .cancelled(saleID: payment.saleID, units: units, payment: payment)
+        }
+        guard let payment = try await payment(id: id) else { return .notFound }
+        switch payment.status {
+        // Settled as paid since the statement above: cancel it now.
+        case .paid: return try await cancelOrder(id: id, now: now)
+        case .refunding, .refunded: return .alreadyCancelled(payment)
+        case .pending, .unknown, .declined, .failed: return .notCancellable(payment)
+        }
+    }
+
     // MARK: Outbox
 
     public func claimOutbox(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
@@ -238,6 +293,7 @@ extension PostgresStore {
                 scope: try r["idempotency_scope"].decode(String.self), key: try r["idempotency_key"].decode(String.self),
                 fingerprint: try r["request_fingerprint"].decode(String.self)),
             response: responseStatus.map { StoredResponse(status: $0, body: responseBody ?? Data()) },
-            createdAt: try r["created_at"].decode(Date.self), updatedAt: try r["updated_at"].decode(Date.self))
+            createdAt: try r["created_at"].decode(Date.self), updatedAt: try r["updated_at"].decode(Date.self),
+            flags: try r["flags"].decode([String].self))
     }
 }

@@ -133,6 +133,16 @@ enum SQLiteSchema {
                     INSERT INTO access_list_version (id, version) VALUES (1, 0);
                     """)
         }
+        migrator.registerMigration("v4-payment-flags") { db in
+            try db.execute(
+                sql: """
+                    -- The reseller checks' reasons, a JSON array of codes ('[]': none).
+                    ALTER TABLE payments ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+                    -- The operator's flagged orders, per sale, newest first, without reading the
+                    -- sale's other payments; only flagged rows pay for it.
+                    CREATE INDEX payments_flagged ON payments (sale_id, created_at) WHERE flags <> '[]';
+                    """)
+        }
         return migrator
     }
 }

@@ -46,13 +46,14 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
                         card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
-                        created_at, updated_at)
-                    VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        created_at, updated_at, flags)
+                    VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     payment.id.lowercased, payment.reservationID.lowercased, payment.saleID.lowercased, payment.email,
                     payment.quantity, payment.amountCents, payment.currency, payment.cardFingerprint, payment.addressKey,
                     payment.idempotency.scope, payment.idempotency.key, payment.idempotency.fingerprint, now.ms, now.ms,
+                    try Self.flagsText(payment.flags),
                 ])
             return .started(payment.started(at: now))
         }
@@ -150,6 +151,53 @@ extension SQLiteStore {
         }
     }
 
+    public func orders(flagged: Bool, saleID: UUID?, limit: Int) async throws -> [PaymentRecord] {
+        // The flagged filter is written as the partial index's predicate, so SQLite can use it.
+        var conditions = ["status IN (\(PaymentRecord.orderStatusList))"]
+        var arguments = StatementArguments()
+        if flagged { conditions.append("flags <> '[]'") }
+        if let saleID {
+            conditions.append("sale_id = ?")
+            arguments += [saleID.lowercased]
+        }
+        arguments += [limit]
+        let sql = """
+            SELECT * FROM payments WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY created_at DESC, id DESC LIMIT ?
+            """
+        return try await writer.read { [arguments] db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.payment) }
+    }
+
+    public func cancelOrder(id: UUID, now: Date) async throws -> CancelOrderResult {
+        try await commits.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payments WHERE id = ?", arguments: [id.lowercased]) else {
+                return .notFound
+            }
+            var payment = try Self.payment(row)
+            switch payment.status {
+            case .paid: break
+            case .refunding, .refunded: return .alreadyCancelled(payment)
+            case .pending, .unknown, .declined, .failed: return .notCancellable(payment)
+            }
+            payment.status = .refunding
+            payment.updatedAt = now
+            try db.execute(
+                sql: "UPDATE payments SET status = 'refunding', updated_at = ? WHERE id = ?", arguments: [now.ms, id.lowercased])
+            try Self.enqueue(db, kind: .refund, paymentID: id, now: now)
+            try db.execute(
+                sql: "UPDATE reservations SET status = 'cancelled', closed_at = ? WHERE id = ? AND status = 'paid'",
+                arguments: [now.ms, payment.reservationID.lowercased])
+            // A paid attempt's reservation is paid; should it not be, there are no sold units to return.
+            let units = db.changesCount == 1 ? payment.quantity : 0
+            if units > 0 {
+                try db.execute(
+                    sql: "UPDATE inventory SET sold = sold - ?, available = available + ? WHERE sale_id = ?",
+                    arguments: [units, units, payment.saleID.lowercased])
+            }
+            return .cancelled(saleID: payment.saleID, units: units, payment: payment)
+        }
+    }
+
     // MARK: Outbox
 
     public func claimOutbox(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
@@ -211,6 +259,15 @@ extension SQLiteStore {
             idempotency: IdempotencyClaim(
                 scope: row["idempotency_scope"], key: row["idempotency_key"], fingerprint: row["request_fingerprint"]),
             response: responseStatus.map { StoredResponse(status: $0, body: responseBody ?? Data()) },
-            createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]))
+            createdAt: Date(ms: row["created_at"]), updatedAt: Date(ms: row["updated_at"]), flags: try flags(row["flags"]))
+    }
+
+    /// Flags as stored: a JSON array of codes, `[]` for none (most payments: no decoding).
+    static func flagsText(_ flags: [String]) throws -> String {
+        flags.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(flags), as: UTF8.self)
+    }
+
+    static func flags(_ text: String) throws -> [String] {
+        text == "[]" ? [] : try JSONDecoder().decode([String].self, from: Data(text.utf8))
     }
 }

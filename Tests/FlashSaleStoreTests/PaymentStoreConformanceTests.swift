@@ -4,7 +4,8 @@ import Foundation
 import Testing
 
 /// Payment attempts, orders and the outbox behave alike on every store.
-/// Serialized: the outbox tests claim every due message of the (shared) database.
+/// Serialized: the outbox tests claim every due message of the (shared) database (so the
+/// order review's tests, which claim refunds, are an extension of this suite).
 @Suite(.serialized) struct PaymentStoreConformanceTests {
     @Test(arguments: StoreKind.enabled) func chargedAttemptBecomesTheOrderWithItsEmail(kind: StoreKind) async throws {
         try await withStore(kind) { store in
@@ -161,21 +162,22 @@ import Testing
         }
     }
 
-    // MARK: Helpers
+    // MARK: Helpers (OrderReviewConformanceTests.swift uses them too)
 
-    private func reserved(_ store: any Store, quantity: Int) async throws -> (Sale, ReservationRecord) {
+    func reserved(_ store: any Store, quantity: Int) async throws -> (Sale, ReservationRecord) {
         let sale = try await makeSale(store, quantity: 5, limit: 2)
         return (sale, try await reserve(store, sale, email: "buyer@example.com", quantity: quantity))
     }
 
-    private func reserve(_ store: any Store, _ sale: Sale, email: String, quantity: Int = 1) async throws -> ReservationRecord {
+    func reserve(_ store: any Store, _ sale: Sale, email: String, quantity: Int = 1) async throws -> ReservationRecord {
         let result = try await store.commitReservations([attempt(sale, email: email, quantity: quantity)], saleID: sale.id, now: Date())
         guard case .reserved(let receipt) = result.outcomes[0] else { throw StoreError.corruptRow("not reserved") }
         return try #require(try await store.reservation(id: receipt.reservationID))
     }
 
-    private func newPayment(
-        _ sale: Sale, _ reservation: ReservationRecord, key: String, card: String = "card-1", address: String = "1 main st|1|us"
+    func newPayment(
+        _ sale: Sale, _ reservation: ReservationRecord, key: String, card: String = "card-1", address: String = "1 main st|1|us",
+        flags: [String] = []
     ) -> PaymentRecord {
         let now = Date()
         return PaymentRecord(
@@ -183,6 +185,6 @@ import Testing
             quantity: reservation.quantity, amountCents: reservation.amountCents, currency: sale.currency, cardFingerprint: card,
             addressKey: address, chargeID: nil,
             idempotency: IdempotencyClaim(scope: "payment:\(reservation.id.lowercased)", key: key, body: Data("{}".utf8)),
-            response: nil, createdAt: now, updatedAt: now)
+            response: nil, createdAt: now, updatedAt: now, flags: flags)
     }
 }

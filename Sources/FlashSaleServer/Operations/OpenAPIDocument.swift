@@ -1395,6 +1395,186 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/admin/orders": {
+      "get": {
+        "operationId": "listAdminOrders",
+        "tags": [
+          "admin"
+        ],
+        "summary": "Orders, flagged ones with the reasons",
+        "description": "Orders (payment attempts that took or may have taken money: `paid`, `refunding`, `refunded`, and `pending`/`unknown` ones still being settled; declined and failed attempts are none), newest first. `flagged=true` keeps those that the bot and reseller checks flagged; `flagged=false` or none keeps every order. An unknown `sale_id` lists nothing.",
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "flagged",
+            "in": "query",
+            "required": false,
+            "description": "`true`: only orders with at least one flag. `true` or `false`, else 422.",
+            "schema": {
+              "type": "boolean",
+              "default": false
+            }
+          },
+          {
+            "name": "sale_id",
+            "in": "query",
+            "required": false,
+            "description": "Only this sale's orders. Not a UUID: 422.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many orders (1 to 1,000), else 422.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The orders, newest first.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminOrderList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Blocked"
+          },
+          "422": {
+            "description": "`flagged`, `sale_id` or `limit` does not parse or is out of range.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [
+                    {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    {
+                      "properties": {
+                        "error": {
+                          "enum": [
+                            "validation_failed"
+                          ]
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
+    "/api/v1/admin/orders/{id}/cancel": {
+      "post": {
+        "operationId": "cancelOrder",
+        "tags": [
+          "admin"
+        ],
+        "summary": "Cancel a paid order",
+        "description": "The order is refunded through the provider (queued in the outbox: `payment_status` is `refunding` until the provider confirms, then `refunded`) and its units go back to the sale at once; the customer's per-customer limit no longer counts it. Cancelling an order cancelled before answers 200 with it again and refunds nothing more.",
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/OrderID"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The order, cancelled.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AdminOrder"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Blocked"
+          },
+          "404": {
+            "description": "No order has that id (a declined attempt is no order).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [
+                    {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    {
+                      "properties": {
+                        "error": {
+                          "enum": [
+                            "order_not_found"
+                          ]
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "The order is not paid: its payment is still unresolved (`pending`) or took no money (`failed`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [
+                    {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    {
+                      "properties": {
+                        "error": {
+                          "enum": [
+                            "order_not_cancellable"
+                          ]
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
     "/api/v1/admin/blocklist": {
       "post": {
         "operationId": "addBlockRule",
@@ -3470,6 +3650,108 @@ enum OpenAPIDocument {
           "quantity": {
             "type": "integer",
             "minimum": 1
+          }
+        }
+      },
+      "AdminOrder": {
+        "type": "object",
+        "required": [
+          "order_id",
+          "status",
+          "amount_cents",
+          "currency",
+          "sale_id",
+          "email",
+          "created_at",
+          "reservation_id",
+          "quantity",
+          "flags",
+          "payment_status"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "order_id": {
+            "type": "string",
+            "format": "uuid",
+            "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "description": "The order."
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "paid",
+              "refunded",
+              "pending",
+              "failed"
+            ],
+            "description": "What the shopper's money did, as `GET /api/v1/orders/{id}` says (`refunding` shows as `pending`)."
+          },
+          "amount_cents": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$"
+          },
+          "sale_id": {
+            "type": "string",
+            "format": "uuid",
+            "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "description": "The sale."
+          },
+          "email": {
+            "type": "string"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{3})?Z$",
+            "description": "When the payment attempt started."
+          },
+          "reservation_id": {
+            "type": "string",
+            "format": "uuid",
+            "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "description": "The reservation paid for."
+          },
+          "quantity": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "flags": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "pattern": "^[a-z][a-z0-9_]*$"
+            },
+            "description": "Why the bot and reseller checks flagged the order (`shared_card`, `address_cluster`, `email_cluster`, `fast_checkout`, `address_farm`, ...), sorted; empty when none."
+          },
+          "payment_status": {
+            "type": "string",
+            "enum": [
+              "pending",
+              "unknown",
+              "paid",
+              "refunding",
+              "refunded"
+            ],
+            "description": "The payment attempt's own status: `refunding` after a cancel until the provider confirms the refund."
+          }
+        }
+      },
+      "AdminOrderList": {
+        "type": "object",
+        "required": [
+          "orders"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "orders": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AdminOrder"
+            }
           }
         }
       },
