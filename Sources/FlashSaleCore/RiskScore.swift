@@ -21,8 +21,8 @@ public struct RiskScore: Sendable, Equatable, CustomStringConvertible {
         case networkJoins = "network_joins"
         /// A header no browser or documented API client sends, or none of those they do.
         case automationHeaders = "automation_headers"
-        /// The sale is joined far faster than it admits (counted only on a join that scored
-        /// on another signal).
+        /// The sale is joined far faster than it admits (counted only on a join whose address
+        /// or network already scored).
         case saleLoad = "sale_load"
         /// Reserved sooner after admission than a person reads a page, or paid sooner
         /// after reserving than a person types a card.
@@ -179,9 +179,10 @@ extension RiskScore {
         let ramp = min(1, max(0, (signals.addressJoins - 1) / weights.networkJoinsRamp))
         score.add(.networkJoins, ramp * weights.networkJoinsWeight * steps(signals.networkJoins, over: weights.networkJoinsFree))
         if signals.automationHeaders { score.add(.automationHeaders, weights.automationHeaders) }
-        // The sale's load raises the price of a join that is already risky, never of a
-        // quiet first join: an honest shopper arriving in a crowd pays nothing.
-        guard score.total > 0 else { return score }
+        // The sale's load raises the price of joins from an address that joins again and
+        // again, never of a quiet first join (headers alone do not count): an honest
+        // shopper arriving in a crowd pays nothing.
+        guard score.points[.addressJoins] != nil || score.points[.networkJoins] != nil else { return score }
         let busy = weights.saleLoadFree * max(signals.admissionRatePerSecond, 1)
         score.add(.saleLoad, min(weights.saleLoadMax, weights.saleLoadWeight * steps(signals.saleJoinsPerSecond, over: busy)))
         return score

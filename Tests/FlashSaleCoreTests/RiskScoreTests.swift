@@ -39,6 +39,9 @@ struct RiskScoreTests {
         #expect(joinLevel(address: 12, network: 12, headers: true) == joinLevel(address: 12, network: 12) + 1)
         let quietInACrowd = RiskScore.join(JoinSignals(addressJoins: 1, networkJoins: 1, saleJoinsPerSecond: 1e9, admissionRatePerSecond: 25))
         #expect(quietInACrowd.total == 0, "a first join from a quiet address never pays, however busy the sale")
+        let headless = RiskScore.join(
+            JoinSignals(addressJoins: 1, networkJoins: 1, automationHeaders: true, saleJoinsPerSecond: 1e9, admissionRatePerSecond: 1))
+        #expect(headless.total == RiskWeights().automationHeaders, "nor does a quiet client without a User-Agent in a crowd")
         let busyAddress = JoinSignals(addressJoins: 12, networkJoins: 12, saleJoinsPerSecond: 1e9, admissionRatePerSecond: 25)
         let calm = JoinSignals(addressJoins: 12, networkJoins: 12, saleJoinsPerSecond: 0, admissionRatePerSecond: 25)
         #expect(RiskScore.join(busyAddress).total - RiskScore.join(calm).total == RiskWeights().saleLoadMax)
