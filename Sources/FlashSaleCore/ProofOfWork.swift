@@ -22,19 +22,38 @@ public enum ProofOfWork {
         leadingZeroBits(SHA256.hash(data: Data((prefix + nonce).utf8))) >= difficultyBits
     }
 
-    /// The first decimal nonce from `start` upwards that answers the challenge. Each try
+    /// The first decimal nonce from 0 upwards that answers the challenge. Each try
     /// succeeds with probability 2^-bits, so 18 bits take about 262,000 hashes; the hasher
-    /// is fed the prefix once and copied per try, which halves the work for long prefixes.
-    public static func solve(prefix: String, difficultyBits: Int, startingAt start: UInt64 = 0) -> String {
+    /// is fed the prefix once and copied per try, and the nonce's digits are written into
+    /// a reused buffer, so a try allocates nothing.
+    public static func solve(prefix: String, difficultyBits: Int) -> String {
+        solve(prefix: prefix, difficultyBits: difficultyBits, abandoned: { false })!
+    }
+
+    /// `solve`, asking `abandoned` every `checkEvery` tries; nil once it says stop.
+    public static func solve(prefix: String, difficultyBits: Int, checkEvery: UInt64 = 4_096, abandoned: () -> Bool) -> String? {
         var seeded = SHA256()
         seeded.update(data: Data(prefix.utf8))
-        var nonce = start
+        var digits = [UInt8](repeating: 0, count: 20)
+        var nonce: UInt64 = 0
         while true {
-            let text = String(nonce)
-            var hasher = seeded
-            hasher.update(data: Data(text.utf8))
-            if leadingZeroBits(hasher.finalize()) >= difficultyBits { return text }
-            nonce &+= 1
+            for _ in 0..<checkEvery {
+                // The decimal text of the nonce, written at the end of `digits`.
+                var start = digits.count
+                var rest = nonce
+                repeat {
+                    start -= 1
+                    digits[start] = 0x30 + UInt8(rest % 10)
+                    rest /= 10
+                } while rest > 0
+                var hasher = seeded
+                digits.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+                if leadingZeroBits(hasher.finalize()) >= difficultyBits {
+                    return String(decoding: digits[start...], as: UTF8.self)
+                }
+                nonce &+= 1
+            }
+            if abandoned() { return nil }
         }
     }
 }

@@ -36,6 +36,7 @@ extension CrowdReport {
                 "server stats: available \(stats.available), reserved \(stats.reserved), sold \(stats.sold)"
                     + (stats.orders.map { ", orders \($0)" } ?? "") + "; paid orders seen by the crowd \(paidOrdersSeen)")
         }
+        lines.append(contentsOf: botDefenceLines)
         lines.append("")
         for check in checks {
             let verdict = check.passed.map { $0 ? "PASS" : "FAIL" } ?? "SKIP"
@@ -43,6 +44,45 @@ extension CrowdReport {
         }
         lines.append(passed ? "all correctness checks passed" : "CORRECTNESS CHECK FAILED")
         return lines.joined(separator: "\n")
+    }
+
+    /// Proof of work, the honest shoppers' share and the farm's, when there were any.
+    private var botDefenceLines: [String] {
+        var lines: [String] = []
+        let bits = { (counts: [String: Int]) in
+            counts.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map { "\($0.key) bits×\($0.value)" }.joined(separator: " ")
+        }
+        if let work = proofOfWork {
+            lines.append(
+                "honest proof of work: \(work.count) solves, hashing median \(format(work.hashingMedianMs, 0)) ms, "
+                    + "p95 \(format(work.hashingP95Ms, 0)) ms; with the wait for the crowd's solver threads median "
+                    + "\(format(work.medianMs, 0)) ms, p95 \(format(work.p95Ms, 0)) ms, max \(format(work.maxMs, 0)) ms; \(bits(work.byBits))")
+        }
+        if let honest {
+            var line =
+                "honest shoppers: \(honest.unitsBought) units for \(honest.shoppers) shoppers "
+                + "(\(format(honest.successRate * 100, 1)) %); 429s \(honest.tooManyRequests); 5xx \(honest.serverErrors)"
+            if let nat = honest.natSuccessRate {
+                line +=
+                    "; NAT \(honest.natShoppers) shoppers \(format(nat * 100, 1)) % vs others \(format(honest.otherSuccessRate * 100, 1)) %"
+                    + " (ratio \(honest.natRatio.map { format($0, 2) } ?? "n/a"))"
+            }
+            lines.append(line)
+        }
+        if let farm {
+            lines.append(
+                "farm: \(farm.addresses) addresses, \(farm.passesAsked) passes asked, \(farm.passesObtained) obtained, "
+                    + "\(farm.admitted) admitted, \(farm.reservations) reservations, \(farm.unitsBought) units bought")
+            lines.append(
+                "farm challenges: " + (farm.challengesByBits.isEmpty ? "none" : bits(farm.challengesByBits))
+                    + "; \(farm.challengesSolved) solved")
+            lines.append("farm outcomes: " + farm.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            lines.append(
+                "farm requests: " + farm.endpoints.map { e in
+                    "\(e.endpoint) " + e.statuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+                }.joined(separator: "; ") + "; errors \(farm.errors)")
+        }
+        return lines
     }
 
     private func format(_ value: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", value) }

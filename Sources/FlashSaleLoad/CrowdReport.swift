@@ -26,6 +26,14 @@ public struct CrowdReport: Sendable, Codable {
     public var stats: ShopWire.Stats?
     public var ledger: LedgerSummary?
     public var checks: [CheckResult]
+    /// The honest shoppers' proof-of-work solves; nil when none was challenged.
+    public var proofOfWork: SolveTimes?
+    /// With `--forwarded-addresses`: units per honest shopper, the NAT's against the
+    /// others', and what the shield refused them. The endpoint table, 429s, 5xx and errors
+    /// above are the honest shoppers' alone when a farm ran.
+    public var honest: HonestSummary?
+    /// The farm's side, when one ran.
+    public var farm: FarmSummary?
 
     /// False when any correctness check failed (a check that could not be made does not fail).
     public var passed: Bool
@@ -50,7 +58,8 @@ public struct CrowdReport: Sendable, Codable {
     public init(
         saleID: String, quantity: Int, shoppers: Int, durationSeconds: Double, admissionRate: Int, outcomes: [String: Int],
         endpoints: [EndpointSummary], admissionTimes: [Double], fairness: Fairness, paidOrdersSeen: Int, errors: Int,
-        stats: ShopWire.Stats?, ledger: LedgerSummary?, checks: [CheckResult]
+        stats: ShopWire.Stats?, ledger: LedgerSummary?, checks: [CheckResult], proofOfWork: SolveTimes? = nil,
+        honest: HonestSummary? = nil, farm: FarmSummary? = nil
     ) {
         self.saleID = saleID
         self.quantity = quantity
@@ -71,6 +80,9 @@ public struct CrowdReport: Sendable, Codable {
         self.stats = stats
         self.ledger = ledger
         self.checks = checks
+        self.proofOfWork = proofOfWork
+        self.honest = honest
+        self.farm = farm
         passed = checks.allSatisfy { $0.passed != false }
     }
 }

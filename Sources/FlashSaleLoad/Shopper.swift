@@ -30,6 +30,19 @@ struct ShopperResult: Sendable {
     var exit: ShopperExit
     /// Identifies the paid order (its id, or the reservation's when the server only said `already_paid`).
     var paidOrder: String?
+    /// Behind the office NAT (`--nat-shoppers`).
+    var nat = false
+    /// The proofs of work it was asked for.
+    var solves: [Solve] = []
+
+    struct Solve: Sendable, Equatable {
+        var bits: Int
+        /// Hashing on a solver thread: what the shopper's own device would spend.
+        var hashingSeconds: Double
+        /// Wall clock from the challenge's answer to the re-join going out (the hashing,
+        /// plus any wait for one of the crowd's solver threads).
+        var seconds: Double
+    }
 }
 
 /// What every shopper of one run shares.
@@ -40,6 +53,9 @@ struct ShopperContext: Sendable {
     let runTag: String
     let opening: ContinuousClock.Instant
     let aggressivePollMs: Int
+    /// The addresses claimed in `X-Forwarded-For`; nil: every shopper is the crowd's own address.
+    let addresses: CrowdAddresses?
+    let solver: ProofOfWorkSolver
     /// Failed requests in a row after which a shopper gives up with `error`.
     let maxErrorsInRow = 5
 
@@ -56,8 +72,15 @@ struct Shopper: Sendable {
     let plan: ShopperPlan
     let context: ShopperContext
 
+    /// Headers every request of this shopper carries: its address and a browser's agent.
+    private var identity: [(String, String)] {
+        guard let addresses = context.addresses else { return [] }
+        return [("X-Forwarded-For", addresses.shopper(index)), ("User-Agent", CrowdAddresses.userAgent)]
+    }
+
     func visit() async -> ShopperResult {
         var result = ShopperResult(arrival: arrival, admitted: nil, exit: .cutOff)
+        result.nat = context.addresses?.isNAT(index) ?? false
         do {
             try await Task.sleep(until: context.opening + .seconds(arrival), clock: .continuous)
             context.metrics.waiting.add(1, ordering: .relaxed)
@@ -86,14 +109,19 @@ struct Shopper: Sendable {
         var lastWaitingSentAt: ContinuousClock.Instant?
         var pass: String?
         var proof: String?
+        var challenged: (bits: Int, at: ContinuousClock.Instant, hashing: Double)?
         var joining = true
         var failures = 0
         while true {
-            var headers: [(String, String)] = []
+            var headers = identity
             if let pass { headers.append(("X-Queue-Pass", pass)) }
             if let proof { headers.append(("X-Queue-Proof", proof)) }
             let (reply, sentAt) = await context.client.timedSend(joining ? .join : .poll, joining ? "POST" : "GET", path, headers: headers)
             try Task.checkCancellation()
+            if let solve = challenged, proof != nil {
+                result.solves.append(ShopperResult.Solve(bits: solve.bits, hashingSeconds: solve.hashing, seconds: (sentAt - solve.at).seconds))
+                challenged = nil
+            }
             if firstJoin {
                 result.arrival = (sentAt - context.opening).seconds
                 result.joined = true
@@ -124,7 +152,14 @@ struct Shopper: Sendable {
             case .poll(let ms):
                 try await Task.sleep(for: .milliseconds(ms))
             case .solve(let challenge):
-                proof = ProofOfWork.solve(prefix: challenge.prefix, difficultyBits: challenge.difficultyBits)
+                // The challenge's pass (kept above) goes back with the nonce. The hashing runs
+                // on the solver's threads: inline, it would stall the crowd's executor.
+                let asked = ContinuousClock.now
+                guard let solution = await context.solver.solve(prefix: challenge.prefix, difficultyBits: challenge.difficultyBits) else {
+                    throw CancellationError()
+                }
+                challenged = (challenge.difficultyBits, asked, solution.hashingSeconds)
+                proof = solution.nonce
                 joining = true
             case .reserve:
                 guard let pass else { return .left(.error) }
@@ -152,7 +187,7 @@ struct Shopper: Sendable {
         let body = #"{"email": "shopper\#(index).\#(context.runTag)@crowd.example", "quantity": 1}"#
         let reserved = try await sendRetrying(
             .reserve, "POST", "/api/v1/sales/\(context.saleID)/reservations", body: body,
-            headers: [("X-Queue-Pass", pass), ("Idempotency-Key", key + "-reserve")])
+            headers: identity + [("X-Queue-Pass", pass), ("Idempotency-Key", key + "-reserve")])
         switch reserved?.status {
         case 201: break
         case 409: result.exit = .soldOutAtReserve; return
@@ -166,7 +201,7 @@ struct Shopper: Sendable {
         context.metrics.reserved.add(1, ordering: .relaxed)
         guard plan.pays else {
             if plan.cancels {
-                let cancelled = await context.client.send(.cancel, "DELETE", "/api/v1/reservations/\(reservation)")
+                let cancelled = await context.client.send(.cancel, "DELETE", "/api/v1/reservations/\(reservation)", headers: identity)
                 try Task.checkCancellation()
                 if cancelled?.status != 204 { context.metrics.countError() }
                 result.exit = .cancelled
@@ -179,14 +214,14 @@ struct Shopper: Sendable {
             try await think()
             var paid = try await sendRetrying(
                 .pay, "POST", "/api/v1/reservations/\(reservation)/payment", body: Self.paymentBody(card: card, shopper: index),
-                headers: [("Idempotency-Key", "\(key)-pay-\(attempt)")])
+                headers: identity + [("Idempotency-Key", "\(key)-pay-\(attempt)")])
             // 202: the provider has not answered yet. Ask again with the same key, as a
             // client should, until the shop knows the outcome.
             for _ in 0..<20 where paid?.status == 202 {
                 try await Task.sleep(for: .milliseconds(500))
                 paid = try await sendRetrying(
                     .pay, "POST", "/api/v1/reservations/\(reservation)/payment",
-                    body: Self.paymentBody(card: card, shopper: index), headers: [("Idempotency-Key", "\(key)-pay-\(attempt)")])
+                    body: Self.paymentBody(card: card, shopper: index), headers: identity + [("Idempotency-Key", "\(key)-pay-\(attempt)")])
             }
             switch paid?.status {
             case 201:

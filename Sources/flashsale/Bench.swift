@@ -9,7 +9,7 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a baseline run side by side.",
-        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self, ShieldBench.self, PaymentsBench.self]
+        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self, ShieldBench.self, PaymentsBench.self, ProofOfWorkBench.self]
     )
 }
 

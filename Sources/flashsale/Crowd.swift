@@ -31,12 +31,29 @@ struct Crowd: AsyncParsableCommand {
     @Option(help: "Share of clients that ignore poll_after_ms.") var aggressiveShare = 0.05
     @Option(help: "Poll interval of those aggressive clients, milliseconds.") var aggressivePollMs = 100
     @Option(help: "Longest think time between checkout steps, seconds.") var thinkSeconds = 1.0
+    @Option(help: "Shortest think time between checkout steps, seconds.") var minThinkSeconds = 0.0
     @Option(help: "Seed of every random draw (arrivals, choices, cards).") var seed: UInt64 = 1
     @Option(help: "Base URL of the payment provider; its ledger is reconciled (double-charge check).") var psp: String?
     @Option(help: "Stop the crowd this many seconds after the opening.") var maxSeconds = 600.0
     @Option(help: "Write the report as JSON to this file.") var json: String?
+    @Flag(help: "Each client claims an address of its own in X-Forwarded-For (serve with --trusted-proxy for the crowd's address).")
+    var forwardedAddresses = false
+    @Option(help: "Honest shoppers sharing one office NAT address (needs --forwarded-addresses).") var natShoppers = 0
+    @Option(help: "Addresses of the reseller farm in one /24; 0: no farm (needs --forwarded-addresses).") var farmAddresses = 0
+    @Option(help: "Passes the farm asks for in all, round-robin over its addresses.") var farmJoins = 1_000
+    @Option(help: "The farm starts joining this many seconds before the opening …") var farmEarlySeconds = 1.0
+    @Option(help: "… and paces its joins over this many seconds.") var farmJoinSeconds = 3.0
+    @Option(help: "A farm bot polls this often, milliseconds, whatever poll_after_ms says.") var farmPollMs = 250
+    @Option(help: "Milliseconds from a farm bot's admission to its reservation.") var farmReserveDelayMs = 50
+    @Option(help: "Drop addresses the farm ships to, jigged per order.") var farmDropAddresses = 3
+    @Option(help: "Threads solving the farm's proof of work.") var farmSolvers = 1
 
-    func run() async throws {
+    func validate() throws {
+        if let problem = config.problem { throw ValidationError(problem) }
+        if thinkSeconds < minThinkSeconds { throw ValidationError("--min-think-seconds must not exceed --think-seconds") }
+    }
+
+    private var config: CrowdConfig {
         var config = CrowdConfig(baseURL: url, adminToken: adminToken, shoppers: shoppers)
         config.saleID = sale
         config.quantity = quantity
@@ -48,11 +65,24 @@ struct Crowd: AsyncParsableCommand {
         config.profile = CrowdProfile(
             abandonQueue: abandonQueue, abandonAdmitted: abandonAdmitted, payShare: payShare, cancelShare: cancelShare,
             declinedShare: declinedShare, insufficientShare: insufficientShare, aggressiveShare: aggressiveShare,
-            aggressivePollMs: aggressivePollMs, thinkSeconds: 0...max(thinkSeconds, 0))
+            aggressivePollMs: aggressivePollMs, thinkSeconds: max(minThinkSeconds, 0)...max(thinkSeconds, minThinkSeconds, 0))
         config.seed = seed
         config.pspURL = psp
         config.maxSeconds = maxSeconds
+        config.forwardedAddresses = forwardedAddresses
+        config.natShoppers = natShoppers
+        config.farm.addresses = farmAddresses
+        config.farm.joins = farmJoins
+        config.farm.earlySeconds = farmEarlySeconds
+        config.farm.joinSeconds = farmJoinSeconds
+        config.farm.pollMs = farmPollMs
+        config.farm.reserveDelayMs = farmReserveDelayMs
+        config.farm.dropAddresses = farmDropAddresses
+        config.farm.solvers = farmSolvers
+        return config
+    }
 
+    func run() async throws {
         let live = LiveView.terminal()
         let report = try await CrowdRun(config).run(progress: live)
         if live != nil { print("") }

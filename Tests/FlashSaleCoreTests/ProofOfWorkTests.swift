@@ -27,8 +27,12 @@ struct ProofOfWorkTests {
         }
     }
 
-    @Test func startingPointIsHonoured() {
-        let nonce = ProofOfWork.solve(prefix: "p", difficultyBits: 0, startingAt: 42)
-        #expect(nonce == "42")
+    @Test func anAbandonedSolveStopsAtItsNextCheck() {
+        var checks = 0
+        let nonce = ProofOfWork.solve(prefix: "p", difficultyBits: 64, checkEvery: 16) {
+            checks += 1
+            return checks == 3
+        }
+        #expect(nonce == nil && checks == 3)
     }
 }
