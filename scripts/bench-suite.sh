@@ -12,6 +12,9 @@
 # - the crowd end to end (flashsale crowd): oversell, undersell, fairness, p99 per endpoint,
 #   admissions per second; 20,000 shoppers on SQLite, and 100,000 on SQLite and on
 #   PostgreSQL (issue 15: the flow of admissions, the admitted who find nothing, checkout p99);
+# - issue 10's reseller farm (20 addresses, 1,000 joins) against 500 honest shoppers through
+#   the shield's default limits: the farm's units, the honest units, the NAT's rate, the
+#   honest shoppers' proof-of-work cost;
 # - server memory with 100,000 waiting passes (flashsale bench queue).
 #
 # Installs wrk, nginx and Redis from Debian's packages when missing (PostgreSQL through
@@ -386,6 +389,49 @@ crowd_rows() { # NAME FAIRNESS-TARGET(100 or 95) [checkout-targets]
         — — — zero "$(met holds "$(json_get "$j" "d['errors'] + d['server_errors'] + d['too_many_requests']") == 0")"
 }
 
+# --- issue 10's reseller farm against honest shoppers, through the shield's default limits
+# (every virtual client has its own address through X-Forwarded-For from a trusted loopback)
+measure_farm() {
+    log "bot farm: 20 addresses, 1,000 joins, against 500 shoppers (50 behind one NAT); 100 units at 25/s"
+    local port
+    port=$(free_port)
+    start_process "$work/farm.log" "$bin" serve --port "$port" --database "sqlite:$work/farm.sqlite" \
+        --admin-token "$admin_token" --secret bench-suite-secret --log-level warning --trusted-proxy 127.0.0.1/32
+    server_pid=$last_pid
+    server_url=http://127.0.0.1:$port
+    wait_for_http "$server_url/readyz" || { tail "$work/farm.log" >&2; return 1; }
+    farm_status=0
+    "$bin" crowd --url "$server_url" --admin-token "$admin_token" --shoppers 500 --nat-shoppers 50 --quantity 100 \
+        --rate 25 --forwarded-addresses --farm-addresses 20 --farm-joins 1000 --min-think-seconds 2 --think-seconds 6 \
+        --max-seconds "$crowd_max_seconds" --json "$work/farm.json" >&2 || farm_status=$?
+    stop_process "$server_pid"
+}
+
+farm_rows() {
+    local j=$work/farm.json label="bot farm (20 addresses, 1,000 joins) vs 500 shoppers, 100 units"
+    if [ "$farm_status" = 1 ] || [ ! -f "$j" ]; then
+        row "$label" "did not run (exit $farm_status)" — — — — "**no**"
+        return
+    fi
+    local farm honest ratio refused
+    farm=$(json_get "$j" "d['farm']['units_bought']")
+    honest=$(json_get "$j" "d['honest']['units_bought']")
+    ratio=$(json_get "$j" "d['honest']['nat_ratio'] or 0")
+    refused=$(json_get "$j" "d['honest']['too_many_requests'] + d['honest']['server_errors']")
+    row "$label: units the farm bought" "$farm" — — — "≤ 5" "$(met holds "$farm <= 5")"
+    row "$label: units honest shoppers bought" "$honest" — — — "≥ 90" "$(met holds "$honest >= 90")"
+    row "$label: NAT shoppers' success rate against the others'" \
+        "$(json_get "$j" "'%.2f (%.1f%% vs %.1f%%)' % (d['honest']['nat_ratio'] or 0, 100 * d['honest']['nat_success_rate'], 100 * d['honest']['other_success_rate'])")" \
+        — — — "≥ 0.6" "$(met holds "$ratio >= 0.6")"
+    row "$label: honest 429 and 5xx" "$refused" — — — zero "$(met [ "$refused" = 0 ])"
+    row "$label: honest proof of work (hashing, median / p95)" \
+        "$(json_get "$j" "'%.0f ms / %.0f ms over %d solves (%s)' % (d['proof_of_work']['hashing_median_ms'], d['proof_of_work']['hashing_p95_ms'], d['proof_of_work']['count'], ', '.join('%s bits×%d' % (b, n) for b, n in sorted(d['proof_of_work']['by_bits'].items(), key=lambda x: int(x[0])))) if d.get('proof_of_work') else 'none asked'")" \
+        — — — "< 1 s" "$(met holds "$(json_get "$j" "(d.get('proof_of_work') or {}).get('hashing_p95_ms', 0)") < 1000")"
+    row "$label: the farm's challenges, passes" \
+        "$(json_get "$j" "'%s; %d of %d passes obtained, %d solved' % (', '.join('%s bits×%d' % (b, n) for b, n in sorted(d['farm']['challenges_by_bits'].items(), key=lambda x: int(x[0]))), d['farm']['passes_obtained'], d['farm']['passes_asked'], d['farm']['challenges_solved'])")" \
+        — — — — —
+}
+
 # --- waiting room memory: flashsale bench queue spawns its own server and reads its RSS
 measure_queue() {
     log "server memory with $passes waiting passes"
@@ -449,6 +495,7 @@ main() {
     measure_engine
     measure_redis
     measure_crowds
+    measure_farm
     measure_queue
 
     local minutes
@@ -458,6 +505,7 @@ main() {
     crowd_rows sqlite 100
     crowd_rows big-sqlite 95 checkout-targets
     crowd_rows big-postgres 95 checkout-targets
+    farm_rows
     queue_rows
     row "suite wall time (build excluded)" "$minutes min" — — — "< 15 min" "$(met holds "$SECONDS < 900")"
 
