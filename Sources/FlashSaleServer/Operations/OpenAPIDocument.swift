@@ -289,7 +289,7 @@ enum OpenAPIDocument {
           "waiting room"
         ],
         "summary": "Join the waiting room",
-        "description": "Always 200 for a shopper in good standing. Without a valid pass this is a join: a new pass (its first arrival now, or drawn inside the opening second before `starts_at`), limited per address (`--join-limit`, 429). With a valid pass it is a poll: never refused; a poll sooner than `poll_after_ms` gets the same state and is not admitted on that poll. POST and GET answer alike; no body is read.",
+        "description": "Always 200 for a shopper in good standing. Without a valid pass this is a join: a new pass (its first arrival now, or drawn inside the opening second before `starts_at`), limited per address (`--join-limit`, 429), or first a proof-of-work `challenge` when the join looks risky (answered with `X-Queue-Proof`). With a valid pass it is a poll: never refused; a poll sooner than `poll_after_ms` gets the same state and is not admitted on that poll. POST and GET answer alike; no body is read.",
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
@@ -299,6 +299,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueuePassCookie"
+          },
+          {
+            "$ref": "#/components/parameters/QueueProofHeader"
           }
         ],
         "responses": {
@@ -361,7 +364,7 @@ enum OpenAPIDocument {
           "waiting room"
         ],
         "summary": "Poll the waiting room",
-        "description": "Always 200 for a shopper in good standing. Without a valid pass this is a join: a new pass (its first arrival now, or drawn inside the opening second before `starts_at`), limited per address (`--join-limit`, 429). With a valid pass it is a poll: never refused; a poll sooner than `poll_after_ms` gets the same state and is not admitted on that poll. POST and GET answer alike; no body is read.",
+        "description": "Always 200 for a shopper in good standing. Without a valid pass this is a join: a new pass (its first arrival now, or drawn inside the opening second before `starts_at`), limited per address (`--join-limit`, 429), or first a proof-of-work `challenge` when the join looks risky (answered with `X-Queue-Proof`). With a valid pass it is a poll: never refused; a poll sooner than `poll_after_ms` gets the same state and is not admitted on that poll. POST and GET answer alike; no body is read.",
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
@@ -371,6 +374,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueuePassCookie"
+          },
+          {
+            "$ref": "#/components/parameters/QueueProofHeader"
           }
         ],
         "responses": {
@@ -4005,6 +4011,16 @@ enum OpenAPIDocument {
         "description": "The pass from a queue answer. A tampered, foreign or expired pass counts as none. Checked first, then the cookies.",
         "schema": {
           "type": "string"
+        }
+      },
+      "QueueProofHeader": {
+        "name": "X-Queue-Proof",
+        "in": "header",
+        "required": false,
+        "description": "The nonce answering the challenge that came as the pass of a `challenge` answer (sent back with it): `sha256(prefix + nonce)` starts with `difficulty_bits` zero bits. A wrong, spent, foreign or expired proof makes this a new join.",
+        "schema": {
+          "type": "string",
+          "maxLength": 64
         }
       },
       "QueuePassCookie": {
