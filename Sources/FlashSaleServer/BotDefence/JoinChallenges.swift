@@ -105,7 +105,10 @@ final class JoinChallenges: Sendable {
     /// The level of a valid, solved, unspent challenge for this sale and client that the
     /// request carries (as its pass), now spent; nil otherwise.
     private func redeem(_ request: Request, sale: Sale, client: [UInt8], now: Date) -> Int? {
-        guard let nonce = request.headers[Self.proofHeader], !nonce.isEmpty, nonce.utf8.count <= 64 else { return nil }
+        // A decimal nonce (API.md): at most 20 digits, which any level's search stays within.
+        guard let nonce = request.headers[Self.proofHeader], (1...20).contains(nonce.utf8.count),
+            nonce.utf8.allSatisfy({ (0x30...0x39).contains($0) })
+        else { return nil }
         for token in WaitingRoom.tokens(in: request, saleID: sale.id) {
             guard let challenge = signer.verify(token), challenge.saleID == sale.id, challenge.isIssued(to: client),
                 now < challenge.expiresAt, now >= challenge.issuedAt.addingTimeInterval(-5),

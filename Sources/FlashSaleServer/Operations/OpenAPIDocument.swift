@@ -3257,7 +3257,7 @@ enum OpenAPIDocument {
       },
       "QueueChallenge": {
         "type": "object",
-        "description": "A join asked to prove work first (the bot defence): find a decimal `nonce` such that `sha256(prefix + nonce)` starts with `difficulty_bits` zero bits, then join again with the header `X-Queue-Proof: <nonce>` and this `pass` (the `X-Queue-Pass` header or the cookie). The place in line is taken when the proof is accepted. The challenge is bound to the client's address and expires after 10 minutes.",
+        "description": "A join asked to prove work first (the bot defence): find a decimal `nonce` such that `sha256(prefix + nonce)` starts with `difficulty_bits` zero bits, then join again with the header `X-Queue-Proof: <nonce>` and this `pass` (the `X-Queue-Pass` header or the cookie). The place in line is taken when the proof is accepted. The challenge is bound to the client's address and expires after 30 minutes.",
         "required": [
           "status",
           "challenge",

@@ -47,7 +47,7 @@ struct PageController: Sendable {
             case .challenge(let issued):
                 return render(
                     "challenge", PageViews.Challenge(sale: sale, issued: issued),
-                    headers: waitingRoom.passHeaders(token: issued.token, sale: sale))
+                    headers: waitingRoom.challengeHeaders(token: issued.token, sale: sale))
             }
         } catch {
             return shieldPages.refusal(.rateLimited(retryAfter: Double(error.retryAfterSeconds ?? 1)), for: request)

@@ -157,8 +157,8 @@ enum PageTemplates {
         <p id="headline">Checking your browser before you join the queue: this takes a moment and happens once.</p>
         <progress id="progress" max="100" value="0">0%</progress>
         <p class="muted" id="work">Starting…</p>
-        <noscript><p><strong>This sale is busy and asks browsers for a moment of work before they join the queue.
-        Please enable JavaScript and reload this page.</strong></p></noscript>
+        <noscript><p><strong>To keep bots out, this sale asks browsers joining from a busy network for a moment of
+        work before they join the queue. Please enable JavaScript and reload this page.</strong></p></noscript>
         </div>
         <script>
         (function () {

@@ -33,10 +33,15 @@ final class ClientLimits: Sendable {
     private let polls: SharedClientRateLimiter<Key>
     private let checkout: SharedClientRateLimiter<Key>
     private let requests: SharedClientRateLimiter<Key>
-    /// Joins per network, counted and never refused (burst far above any crowd's): the bot
-    /// defence's per-network signal. The count decays by `networkJoinsPerMinute`.
+    /// Joins per address and per network, counted and never refused (bursts far above any
+    /// crowd's): the bot defence's signals. They forget slowly, one join per 10 s per
+    /// address and one per second per network, so a farm that paces its joins under the
+    /// join limit (one a second per address) still counts up; the join bucket above, which
+    /// refills a join a second, would read it as one join.
+    private let addressJoins: SharedClientRateLimiter<Key>
     private let networkJoins: SharedClientRateLimiter<Key>
-    static let networkJoinsPolicy = RatePolicy(perMinute: 600, burst: 1_000_000)
+    static let addressJoinsPolicy = RatePolicy(perMinute: 6, burst: 1_000_000)
+    static let networkJoinsPolicy = RatePolicy(perMinute: 60, burst: 1_000_000)
     private let started = ContinuousClock.now
 
     init(settings: ShieldSettings) {
@@ -49,6 +54,7 @@ final class ClientLimits: Sendable {
         polls = limiter(Self.pollPolicy)
         checkout = limiter(settings.checkout)
         requests = limiter(settings.requests)
+        addressJoins = limiter(Self.addressJoinsPolicy)
         networkJoins = limiter(Self.networkJoinsPolicy)
     }
 
@@ -56,9 +62,11 @@ final class ClientLimits: Sendable {
     /// (this one included), as `RiskScore.join` reads them.
     func joinCounts(client: [UInt8]) -> (address: Double, network: Double) {
         let now = seconds
+        let address = Key.address(client)
         let network = Key.network(Self.network(of: client))
+        _ = addressJoins.take(key: address, now: now)
         _ = networkJoins.take(key: network, now: now)
-        return (joins.spent(key: .address(client), now: now), networkJoins.spent(key: network, now: now))
+        return (addressJoins.spent(key: address, now: now), networkJoins.spent(key: network, now: now))
     }
 
     /// /24 of IPv4, /48 of IPv6: what one customer of an ISP or one host usually holds.

@@ -111,13 +111,18 @@ final class WaitingRoom: Sendable {
         let text =
             #"{"challenge":{"algorithm":"sha256","difficulty_bits":\#(issued.difficultyBits),"prefix":"\#(issued.token)"},"#
             + #""pass":"\#(issued.token)","poll_after_ms":0,"status":"challenge"}"#
-        return JSONResponse.make(status: .ok, body: Data(text.utf8), headers: passHeaders(token: issued.token, sale: sale))
+        return JSONResponse.make(status: .ok, body: Data(text.utf8), headers: challengeHeaders(token: issued.token, sale: sale))
+    }
+
+    /// The pass cookies carrying a challenge, kept as long as the challenge lives.
+    func challengeHeaders(token: String, sale: Sale) -> HTTPFields {
+        passHeaders(token: token, sale: sale, maxAge: Int(Challenge.lifetime))
     }
 
     /// `Set-Cookie` for the pass, twice: the contract's `queue_pass`, and a copy named after
     /// the sale, so a browser waiting in two sales at once keeps its place in both.
-    func passHeaders(token: String, sale: Sale) -> HTTPFields {
-        let maxAge = max(0, Int(sale.endsAt.timeIntervalSince(clock())) + 3600)
+    func passHeaders(token: String, sale: Sale, maxAge: Int? = nil) -> HTTPFields {
+        let maxAge = maxAge ?? max(0, Int(sale.endsAt.timeIntervalSince(clock())) + 3600)
         let attributes = "Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax"
         var headers: HTTPFields = [:]
         headers.append(HTTPField(name: .setCookie, value: "\(Self.passCookie)=\(token); \(attributes)"))
