@@ -30,6 +30,7 @@ import argparse
 import concurrent.futures
 import errno
 import hashlib
+import ipaddress
 import http.client
 import json
 import signal
@@ -86,6 +87,9 @@ class Probe:
         self.passes = {}  # pass id -> {"pass": token, "due": monotonic, "busy": bool}
         self.next_pass_id = 0
         self.challenges = 0
+        base = ipaddress.ip_address(args.source)
+        self.join_sources = [str(base + k) for k in range(max(1, args.join_sources))]
+        self.next_join = 0
         self.failures = []  # first few failures, for the report
         self.stop = threading.Event()
         self.started = time.monotonic()
@@ -93,10 +97,10 @@ class Probe:
         self.connects = []  # ms
 
     # --- one HTTP exchange on a fresh connection from the probe's source address
-    def exchange(self, method, path, headers):
+    def exchange(self, method, path, headers, source=None):
         """→ (status, body, connect seconds)"""
         conn = http.client.HTTPConnection(
-            self.host, self.port, timeout=self.args.timeout, source_address=(self.args.source, 0))
+            self.host, self.port, timeout=self.args.timeout, source_address=(source or self.args.source, 0))
         try:
             began = time.monotonic()
             conn.connect()
@@ -104,6 +108,7 @@ class Probe:
             headers = dict(headers)
             headers.setdefault("Connection", "close")
             headers.setdefault("Accept", "application/json")
+            headers.setdefault("User-Agent", "flashsale-attack-probe/1")
             body = b"" if method == "POST" else None
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
@@ -123,11 +128,11 @@ class Probe:
                                       "result": key, "latency_ms": round(latency, 1)})
         return ok
 
-    def request(self, kind, method, path, headers):
+    def request(self, kind, method, path, headers, source=None):
         started = time.monotonic()
         self.connect_seconds.value = None
         try:
-            status, data = self.exchange(method, path, headers)
+            status, data = self.exchange(method, path, headers, source)
         except TimeoutError:
             self.record(kind, started, error="timeout")
             return None, None
@@ -148,14 +153,22 @@ class Probe:
         self.request("read", "GET", self.sale_path, {})
 
     def join(self):
-        status, data = self.request("join", "POST", self.queue_path, {})
+        # Joins come from --join-sources consecutive addresses, as a crowd's shoppers do:
+        # one address joining about once a second for minutes is what the bot defence
+        # prices up (README, "Bots and resellers").
+        with self.lock:
+            self.next_join += 1
+            source = self.join_sources[self.next_join % len(self.join_sources)]
+        status, data = self.request("join", "POST", self.queue_path, {}, source)
         answer = self.parse(status, data)
         if answer and answer.get("status") == "challenge":
             with self.lock:
                 self.challenges += 1
             challenge = answer.get("challenge") or {}
             nonce = solve_challenge(challenge.get("prefix", ""), int(challenge.get("difficulty_bits", 0)))
-            status, data = self.request("join", "POST", self.queue_path, {"X-Queue-Proof": nonce})
+            # The challenge travels as the pass: it goes back with its proof.
+            status, data = self.request(
+                "join", "POST", self.queue_path, {"X-Queue-Proof": nonce, "X-Queue-Pass": answer.get("pass", "")}, source)
             answer = self.parse(status, data)
         self.keep(None, answer)
 
@@ -310,6 +323,8 @@ def main():
     parser.add_argument("--base", required=True, help="http://HOST:PORT of the server")
     parser.add_argument("--sale", required=True, help="sale id")
     parser.add_argument("--source", default="127.0.0.2", help="source address to bind")
+    parser.add_argument("--join-sources", type=int, default=10,
+                        help="joins rotate over this many consecutive addresses from --source")
     parser.add_argument("--rate", type=float, default=20.0, help="scheduler ticks per second")
     parser.add_argument("--read-rate", type=float, default=8.0)
     parser.add_argument("--join-rate", type=float, default=0.9)
