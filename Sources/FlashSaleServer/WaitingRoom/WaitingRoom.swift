@@ -92,6 +92,13 @@ final class WaitingRoom: Sendable {
         }
     }
 
+    /// This node's line for `sale` (all zero before anyone joined it here).
+    func figures(for sale: Sale, now: Date) -> QueueFigures {
+        controllers.withLock { [seconds = monotonicSeconds] in $0[sale.id]?.figures(now: now, monotonicSeconds: seconds) }
+            ?? QueueFigures(
+                admissionRatePerSecond: sale.admissionRatePerSecond, nodeRatePerSecond: Double(sale.admissionRatePerSecond) * nodeShare)
+    }
+
     func counters(saleID: UUID) -> (joined: Int, admitted: Int, threshold: Date?) {
         controllers.withLock { controllers in
             controllers[saleID].map { ($0.joined, $0.admitted, $0.threshold) } ?? (0, 0, nil)
