@@ -14,34 +14,6 @@ struct StatsEvent: Encodable, Sendable {
 }
 
 struct SaleStats: Encodable, Sendable {
-    struct Queue: Encodable, Sendable {
-        let figures: QueueFigures
-
-        enum CodingKeys: String, CodingKey {
-            case joined, waiting, admitted, threshold
-            case admissionRatePerSecond = "admission_rate_per_second"
-            case achievedRatePerSecond = "achieved_admission_rate_per_second"
-            case thresholdLagSeconds = "threshold_lag_seconds"
-            case newShopperWaitSeconds = "new_shopper_wait_seconds"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(figures.joined, forKey: .joined)
-            try c.encode(figures.waiting, forKey: .waiting)
-            try c.encode(figures.admitted, forKey: .admitted)
-            try c.encode(figures.threshold, forKey: .threshold)
-            try c.encode(figures.admissionRatePerSecond, forKey: .admissionRatePerSecond)
-            try c.encode((figures.achievedRatePerSecond * 10).rounded() / 10, forKey: .achievedRatePerSecond)
-            try c.encode((figures.thresholdLagSeconds * 10).rounded() / 10, forKey: .thresholdLagSeconds)
-            try c.encode(figures.newShopperWaitSeconds, forKey: .newShopperWaitSeconds)
-        }
-    }
-
-    struct Payments: Encodable, Sendable {
-        let succeeded, declined, unknown, refunded, failed: Int
-    }
-
     let saleID: String
     let sku: String
     let name: String
@@ -54,8 +26,8 @@ struct SaleStats: Encodable, Sendable {
     let reserved: Int
     let sold: Int
     let orders: Int
-    let queue: Queue
-    let payments: Payments
+    let queue: QueueFiguresView
+    let payments: SaleStatsView.Payments
     let blocked: [String: Int]
 
     enum CodingKeys: String, CodingKey {
@@ -85,7 +57,7 @@ struct LiveStats: Sendable {
                     saleID: sale.id.lowercased, sku: sale.sku, name: sale.name, status: sale.status(at: now).rawValue,
                     paused: sale.paused, startsAt: sale.startsAt, endsAt: sale.endsAt, quantity: sale.quantity,
                     available: sale.inventory.available, reserved: sale.inventory.reserved, sold: sale.inventory.sold,
-                    orders: counts.orders, queue: .init(figures: waitingRoom.figures(for: sale, now: now)),
+                    orders: counts.orders, queue: QueueFiguresView(figures: waitingRoom.figures(for: sale, now: now)),
                     payments: .init(
                         succeeded: counts.succeeded, declined: counts.declined, unknown: counts.unknown, refunded: counts.refunded,
                         failed: counts.failed),
