@@ -25,7 +25,7 @@ enum ConsoleTemplates {
         .status-live{background:#d1f5d8}.status-sold_out,.status-ended{background:#fbd5d5}.status-paused{background:#ffe8a3}
         .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(8.5rem,1fr));gap:.5rem;margin:.6rem 0}
         .figure{background:#f7f7f9;border-radius:8px;padding:.45rem .6rem}.figure b{display:block;font-size:1.35rem}
-        .figure span{font-size:.78rem;color:#6e6e73}
+        .figure>span{font-size:.78rem;color:#6e6e73}
         .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:.6rem}
         .chart{background:#f7f7f9;border-radius:8px;padding:.4rem .6rem}.chart svg{width:100%;height:70px;display:block}
         .chart .legend{font-size:.75rem;color:#6e6e73}
