@@ -47,16 +47,17 @@ public func buildApplication(
     let api = router.group("api/v1")
     let consoleSession = ConsoleSession(secret: config.secret, adminToken: config.adminToken)
     let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken, session: consoleSession))
-    AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom).addRoutes(to: admin)
+    let actions = OperatorActions(store: store, catalog: catalog, waitingRoom: waitingRoom, lists: accessLists, engine: engine)
+    AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom, actions: actions).addRoutes(to: admin)
     let hub = EventsHub(
         stats: LiveStats(catalog: catalog, waitingRoom: waitingRoom, store: store, events: shieldEvents), logger: logger)
     EventsController(hub: hub).addRoutes(to: admin)
-    let actions = OperatorActions(store: store, catalog: catalog, waitingRoom: waitingRoom, lists: accessLists, engine: engine)
     ConsoleController(
         session: consoleSession, adminToken: Array(config.adminToken.utf8), actions: actions, store: store, hub: hub, renderer: renderer
     ).addRoutes(to: router)
-    AccessListController(store: store, lists: accessLists).addRoutes(to: admin)
-    AdminOrdersController(store: store, engine: engine).addRoutes(to: admin)
+    AccessListController(store: store, actions: actions).addRoutes(to: admin)
+    AdminOrdersController(store: store, actions: actions).addRoutes(to: admin)
+    AuditController(store: store).addRoutes(to: admin)
     StorefrontController(catalog: catalog).addRoutes(to: api)
     let challenges = JoinChallenges(
         secret: config.secret, maxLevel: config.maxChallengeLevel, joinPolicy: config.shield.joins, resolver: resolver, limits: limits, metrics: metrics, logger: logger)

@@ -30,8 +30,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Admin routes require `Authorization: Bearer <admin token>`.
-struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Admin routes require `Authorization: Bearer <admin token>`. The actor goes on in the
+/// context (`admin_token`, or `console` for a signed-in session's read), for the audit record.
+struct AdminAuthMiddleware<Context: OperatorRequestContext>: RouterMiddleware {
     let token: [UInt8]
     /// The dashboard's signed-in session also opens reads (`GET`, so that the page's
     /// `EventSource`, which cannot send headers, can follow `/api/v1/admin/events`); a
@@ -45,7 +46,14 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard Self.isAuthorized(request, token: token) || isSignedInRead(request) else { throw APIError.unauthorized }
+        var context = context
+        if Self.isAuthorized(request, token: token) {
+            context.operatorActor = .adminToken
+        } else if isSignedInRead(request) {
+            context.operatorActor = .console
+        } else {
+            throw APIError.unauthorized
+        }
         return try await next(request, context)
     }
 

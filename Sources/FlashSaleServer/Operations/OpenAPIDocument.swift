@@ -1585,6 +1585,100 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/admin/audit": {
+      "get": {
+        "operationId": "listAuditEntries",
+        "tags": [
+          "admin"
+        ],
+        "summary": "The operator's actions, newest first",
+        "description": "Every operator action that changed something: sales created and changed, access rules added (or replaced) and removed, orders cancelled, each with the API view of the thing before and after. A refused request, or a cancel of an order already cancelled, records nothing. Entries are appended right after the change commits.",
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many entries (1 to 500), else 422.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500,
+              "default": 100
+            }
+          },
+          {
+            "name": "sale_id",
+            "in": "query",
+            "required": false,
+            "description": "Only this sale's entries (sales and orders). Not a UUID: 422.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "required": false,
+            "description": "Only entries older than the one with this id (the next page). Not a positive whole number: 422.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "format": "int64"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The entries, newest first.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AuditEntryList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Blocked"
+          },
+          "422": {
+            "description": "`limit`, `sale_id` or `before` does not parse or is out of range.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [
+                    {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    {
+                      "properties": {
+                        "error": {
+                          "enum": [
+                            "validation_failed"
+                          ]
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
     "/api/v1/admin/blocklist": {
       "post": {
         "operationId": "addBlockRule",
@@ -4404,6 +4498,90 @@ enum OpenAPIDocument {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/AdminOrder"
+            }
+          }
+        }
+      },
+      "AuditEntry": {
+        "type": "object",
+        "description": "One operator action.",
+        "required": [
+          "id",
+          "at",
+          "action",
+          "subject",
+          "sale_id",
+          "actor",
+          "before",
+          "after"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "id": {
+            "type": "integer",
+            "minimum": 1,
+            "format": "int64",
+            "description": "Increases with every entry; `before` pages by it."
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{3})?Z$",
+            "description": "When the change was made."
+          },
+          "action": {
+            "type": "string",
+            "enum": [
+              "sale.created",
+              "sale.updated",
+              "access_rule.added",
+              "access_rule.removed",
+              "order.cancelled"
+            ]
+          },
+          "subject": {
+            "type": "string",
+            "description": "What the action was done to: the sale id, the CIDR or the order id."
+          },
+          "sale_id": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid",
+            "description": "The sale concerned; null for access rules."
+          },
+          "actor": {
+            "type": "string",
+            "description": "How the operator signed in: `admin_token` (the bearer header) or `console` (a dashboard session)."
+          },
+          "before": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "The API view of the thing before the change (the admin sale, the access rule, the admin order); null when there was none."
+          },
+          "after": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "The API view after the change; null when it is gone (a rule removed)."
+          }
+        }
+      },
+      "AuditEntryList": {
+        "type": "object",
+        "required": [
+          "entries"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "entries": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AuditEntry"
             }
           }
         }

@@ -30,7 +30,7 @@ struct ConsoleController: Sendable {
         router.post("admin/sales") { request, context in
             try await form(request, context: context) { fields in
                 do {
-                    let sale = try await actions.createSale(try ConsoleForms.newSale(fields), logger: context.logger)
+                    let sale = try await actions.createSale(try ConsoleForms.newSale(fields), by: .console, logger: context.logger)
                     return Self.back(to: sale.id)
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, newSale: fields))
@@ -43,7 +43,7 @@ struct ConsoleController: Sendable {
                 do {
                     guard let sale = try await store.sale(id: id) else { throw APIError.saleNotFound }
                     let patch = try ConsoleForms.patch(action: context.parameters.get("action") ?? "", fields: fields, sale: sale, now: Date())
-                    _ = try await actions.updateSale(id: id, patch: patch, logger: context.logger)
+                    _ = try await actions.updateSale(id: id, patch: patch, by: .console, logger: context.logger)
                     return Self.back(to: id)
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, saleID: id))
@@ -54,7 +54,7 @@ struct ConsoleController: Sendable {
             try await form(request, context: context) { fields in
                 do {
                     let new = NewAccessRule(cidr: fields["cidr"] ?? "", reason: fields["reason"].flatMap { $0.isEmpty ? nil : $0 })
-                    _ = try await actions.addRule(new, on: .block, own: context.clientAddress, logger: context.logger)
+                    _ = try await actions.addRule(new, on: .block, own: context.clientAddress, by: .console, logger: context.logger)
                     return Self.back(to: "blocklist")
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, section: "blocklist"))
@@ -64,7 +64,7 @@ struct ConsoleController: Sendable {
         router.post("admin/blocklist/remove") { request, context in
             try await form(request, context: context) { fields in
                 do {
-                    try await actions.removeRule(fields["cidr"] ?? "", from: .block, logger: context.logger)
+                    try await actions.removeRule(fields["cidr"] ?? "", from: .block, by: .console, logger: context.logger)
                     return Self.back(to: "blocklist")
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, section: "blocklist"))
@@ -75,7 +75,7 @@ struct ConsoleController: Sendable {
             try await form(request, context: context) { _ in
                 do {
                     let id = try context.uuidParameter("id", notFound: .orderNotFound)
-                    _ = try await actions.cancelOrder(id: id, logger: context.logger)
+                    _ = try await actions.cancelOrder(id: id, by: .console, logger: context.logger)
                     return Self.back(to: "orders")
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, section: "orders"))
