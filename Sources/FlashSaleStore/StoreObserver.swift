@@ -1,6 +1,7 @@
 import FlashSaleCore
 import Foundation
 import ServiceLifecycle
+import Synchronization
 
 /// What the store and the inventory engine tell whoever watches them (the server's
 /// metrics), so that this target needs no metrics library.
@@ -10,6 +11,8 @@ public protocol StoreObserver: Sendable {
     func transaction(_ operation: StoreOperation, duration: Duration, failed: Bool)
     /// The inventory engine committed one batch of `attempts` reservations.
     func batchCommitted(attempts: Int, duration: Duration, failed: Bool)
+    /// SQLite committed one group of `writes` in one transaction (`GroupCommit`).
+    func groupCommitted(writes: Int, duration: Duration)
 }
 
 /// The store's write transactions, as `StoreObserver` names them (a fixed set, so they
@@ -53,6 +56,7 @@ public struct ObservedStore: Store {
     public init(_ base: any Store, observer: any StoreObserver) {
         self.base = base
         self.observer = observer
+        (base as? SQLiteStore)?.commits.observer.withLock { $0 = observer }
     }
 
     private func timed<T: Sendable>(_ operation: StoreOperation, _ body: () async throws -> T) async throws -> T {

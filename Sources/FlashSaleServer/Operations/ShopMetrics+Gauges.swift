@@ -82,6 +82,12 @@ extension ShopMetrics: StoreObserver {
         if failed { engineErrors.increment() }
     }
 
+    func groupCommitted(writes: Int, duration: Duration) {
+        values("sqlite_group_commit_writes", help: "Writes SQLite committed per shared transaction (group commit).", buckets: Self.batchBuckets)?
+            .record(Double(writes))
+        durations("sqlite_group_commit_duration", help: "Time to commit one SQLite group.", buckets: Self.latencyBuckets)?.record(duration)
+    }
+
     func storeErrors(_ operation: StoreOperation) -> Counter {
         counter("store_transaction_errors", help: "Store write transactions that failed, by operation.", [("operation", operation.rawValue)])!
     }
