@@ -266,25 +266,6 @@ extension PostgresStore {
         ).drain()
     }
 
-    public func backlog(unresolvedBefore cutoff: Date) async throws -> Backlog {
-        var backlog = Backlog(outboxDepth: 0, outboxOldest: nil, unresolvedPayments: 0)
-        for try await (depth, oldest) in try await client.query(
-            "SELECT COUNT(*)::int, MIN(created_at) FROM outbox WHERE status = 'pending'", logger: logger
-        ).decode((Int, Date?).self) {
-            backlog.outboxDepth = depth
-            backlog.outboxOldest = oldest
-        }
-        for try await count in try await client.query(
-            """
-            SELECT COUNT(*)::int FROM payments
-            WHERE status IN ('pending', 'unknown') AND (status = 'unknown' OR updated_at < \(cutoff))
-            """, logger: logger
-        ).decode(Int.self) {
-            backlog.unresolvedPayments = count
-        }
-        return backlog
-    }
-
     private func firstPayment(_ rows: PostgresRowSequence) async throws -> PaymentRecord? {
         try await Self.firstPayment(rows)
     }

@@ -236,17 +236,6 @@ extension SQLiteStore {
         }
     }
 
-    public func backlog(unresolvedBefore cutoff: Date) async throws -> Backlog {
-        try await writer.read { db in
-            let depth = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'pending'") ?? 0
-            let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
-            let unresolved = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM payments WHERE status IN ('pending', 'unknown') AND (status = 'unknown' OR updated_at < ?)",
-                arguments: [cutoff.ms]) ?? 0
-            return Backlog(outboxDepth: depth, outboxOldest: oldest.map(Date.init(ms:)), unresolvedPayments: unresolved)
-        }
-    }
-
     /// At most one message of each kind per payment: enqueueing twice is harmless.
     static func enqueue(_ db: Database, kind: OutboxMessage.Kind, paymentID: UUID, now: Date) throws {
         try db.execute(

@@ -30,23 +30,6 @@ public enum StoreOperation: String, Sendable, CaseIterable {
     case retryOutbox = "retry_outbox"
 }
 
-/// Work waiting for the background services: what the operator's backlog gauges show.
-public struct Backlog: Sendable, Equatable {
-    /// Outbox messages not yet delivered.
-    public var outboxDepth: Int
-    /// When the oldest of them was queued; nil when there is none.
-    public var outboxOldest: Date?
-    /// Payment attempts whose outcome the reconciler must still find: `unknown`, or
-    /// `pending` since before the cutoff (a crash between the charge and its record).
-    public var unresolvedPayments: Int
-
-    public init(outboxDepth: Int, outboxOldest: Date?, unresolvedPayments: Int) {
-        self.outboxDepth = outboxDepth
-        self.outboxOldest = outboxOldest
-        self.unresolvedPayments = unresolvedPayments
-    }
-}
-
 /// A store that times its write transactions for an observer and answers everything else
 /// by passing it on. Wrapping keeps the timing out of both implementations.
 public struct ObservedStore: Store {
