@@ -91,8 +91,8 @@ struct MonitoringTests {
             Thread { continuation.resume(returning: Monitoring.runSales(1_000)) }.start()
         }
         // One sale opens a minute and lasts 10: the 26 that opened in the last 25 minutes are
-        // live or ended within 15, each with 10 series here (3 of stock, 7 counters).
-        #expect(counts.count == 21 && counts.max() == 26 * 10 && counts.last == 26 * 10, "\(counts)")
+        // live or ended within 15, each with 11 series here (its state, 3 of stock, 7 counters).
+        #expect(counts.count == 21 && counts.max() == 26 * 11 && counts.last == 26 * 11, "\(counts)")
     }
 }
 
@@ -160,7 +160,7 @@ enum Monitoring {
             metrics.retireSales(sales, now: now)
             // The live sales' traffic, and a late event of a sale retired long ago (dropped).
             for live in sales.suffix(10) + (minute >= 30 ? [sales[minute - 30]] : []) {
-                metrics.sale(live)
+                metrics.sale(live, now: now)
                 metrics.queue(saleID: live.id, status: "admitted")
                 metrics.reservation(saleID: live.id, outcome: "created")
                 metrics.payment(saleID: live.id, outcome: "paid")

@@ -6,9 +6,13 @@ import Prometheus
 /// The figures an operator alerts on: per-sale gauges set at each catalog refresh, the
 /// backlogs read at scrape time, and the timings of the engine, the store and the provider.
 extension ShopMetrics {
-    /// A sale's stock, at each catalog refresh. Its counters start at zero here, so that a
+    /// A sale's state and stock, at each catalog refresh. Its counters start at zero here, so that a
     /// rate over them exists (and an alert can see "no admissions") before the first event.
-    func sale(_ sale: Sale) {
+    func sale(_ sale: Sale, now: Date) {
+        gauge(
+            "sale_live", unit: "", help: "1 while the sale admits and sells (started, not paused, not ended, not sold out), else 0.",
+            sale: sale.id
+        )?.set(sale.status(at: now) == .live ? 1.0 : 0.0)
         queueJoined(saleID: sale.id, count: 0)
         queueAdmitted(saleID: sale.id, count: 0)
         earlyPoll(saleID: sale.id, count: 0)

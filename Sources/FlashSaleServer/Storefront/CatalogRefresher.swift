@@ -24,7 +24,7 @@ struct CatalogRefresher: Service {
             for sale in sales {
                 engine.observe(saleID: sale.id, available: sale.inventory.available, since: marks[sale.id] ?? -1)
                 guard metrics.tracks(sale.id) else { continue }
-                metrics.sale(sale)
+                metrics.sale(sale, now: now)
                 metrics.queue(saleID: sale.id, waitingRoom.figures(for: sale, now: now))
             }
         }
