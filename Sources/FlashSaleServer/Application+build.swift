@@ -46,8 +46,16 @@ public func buildApplication(
     let backlog = BacklogReader(store: store, grace: config.paymentTimeout + config.reconcileMargin)
     OpsController(store: store, readiness: readiness, metrics: metrics, backlog: backlog).addRoutes(to: router)
     let api = router.group("api/v1")
-    let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken))
+    let consoleSession = ConsoleSession(secret: config.secret, adminToken: config.adminToken)
+    let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken, session: consoleSession))
     AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom).addRoutes(to: admin)
+    let hub = EventsHub(
+        stats: LiveStats(catalog: catalog, waitingRoom: waitingRoom, store: store, events: shieldEvents), logger: logger)
+    EventsController(hub: hub).addRoutes(to: admin)
+    let actions = OperatorActions(store: store, catalog: catalog, waitingRoom: waitingRoom, lists: accessLists, engine: engine)
+    ConsoleController(
+        session: consoleSession, adminToken: Array(config.adminToken.utf8), actions: actions, store: store, hub: hub, renderer: renderer
+    ).addRoutes(to: router)
     AccessListController(store: store, lists: accessLists).addRoutes(to: admin)
     AdminOrdersController(store: store, engine: engine).addRoutes(to: admin)
     StorefrontController(catalog: catalog).addRoutes(to: api)
@@ -94,6 +102,7 @@ public func buildApplication(
                 store: store, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
                 interval: config.outboxInterval, logger: logger),
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
+            hub,
         ] + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
 
     let connections = ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections)

@@ -56,13 +56,14 @@ struct AdminController: Sendable {
     @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.uuidParameter("id", notFound: .saleNotFound)
         guard let sale = try await store.sale(id: id) else { throw APIError.saleNotFound }
-        let queue = waitingRoom.counters(saleID: id)
+        // The rate as this node applies it: its catalog's copy of the sale.
+        let queue = waitingRoom.figures(for: catalog.entry(id)?.sale ?? sale, now: Date())
         let payments = try await store.paymentCounts(saleID: id)
         let view = SaleStatsView(
             saleID: id.lowercased, quantity: sale.quantity, available: sale.inventory.available,
             reserved: sale.inventory.reserved, sold: sale.inventory.sold,
             orders: payments.orders,
-            queue: .init(joined: queue.joined, admitted: queue.admitted, threshold: queue.threshold),
+            queue: QueueFiguresView(figures: queue),
             payments: .init(
                 succeeded: payments.succeeded, declined: payments.declined, unknown: payments.unknown,
                 refunded: payments.refunded, failed: payments.failed))
