@@ -93,7 +93,8 @@ public func buildApplication(
         store.services + [
             ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
             CatalogRefresher(
-                catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, interval: config.catalogRefreshInterval, logger: logger),
+                catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, interval: config.catalogRefreshInterval,
+                logger: logger),
             IdempotencyJanitor(store: store, logger: logger),
             PaymentReconciler(
                 checkout: checkout, interval: config.reconcileInterval, grace: config.paymentTimeout + config.reconcileMargin,
