@@ -18,9 +18,9 @@ public func buildApplication(
     paymentProvider: (any PaymentProvider)? = nil
 ) async throws -> some ApplicationProtocol {
     try config.validate()
-    let store = try store ?? makeStore(config.database, logger: logger)
     let metrics = ShopMetrics()
-    let engine = InventoryEngine(store: store)
+    let store = ObservedStore(try store ?? makeStore(config.database, logger: logger), observer: metrics)
+    let engine = InventoryEngine(store: store, observer: metrics)
     let waitingRoom = WaitingRoom(
         secret: config.secret, nodeCount: config.nodeCount, maxNoShowFactor: config.admissionStockFactor,
         liveAvailable: { engine.gateAvailable(saleID: $0) })
@@ -43,7 +43,8 @@ public func buildApplication(
         middleware: ShieldMiddleware(
             resolver: resolver, lists: accessLists, limits: limits, events: shieldEvents, signer: waitingRoom.signer,
             adminToken: Array(config.adminToken.utf8), pages: shieldPages))
-    OpsController(store: store, readiness: readiness, metrics: metrics).addRoutes(to: router)
+    let backlog = BacklogReader(store: store, grace: config.paymentTimeout + config.reconcileMargin)
+    OpsController(store: store, readiness: readiness, metrics: metrics, backlog: backlog).addRoutes(to: router)
     let api = router.group("api/v1")
     let consoleSession = ConsoleSession(secret: config.secret, adminToken: config.adminToken)
     let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken, session: consoleSession))
@@ -71,7 +72,7 @@ public func buildApplication(
     let providerClient = config.paymentsURL.map { _ in
         HTTPPaymentProvider.makeClient(connections: config.paymentConnections, connectTimeout: min(.seconds(1), config.paymentTimeout))
     }
-    let provider: any PaymentProvider =
+    let unobservedProvider: any PaymentProvider =
         if let paymentProvider {
             paymentProvider
         } else if let url = config.paymentsURL, let providerClient {
@@ -79,6 +80,7 @@ public func buildApplication(
         } else {
             try SimulatedProvider()
         }
+    let provider = ObservedPaymentProvider(base: unobservedProvider, metrics: metrics)
     let checkout = CheckoutService(
         store: store, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger,
         unitsReturned: { saleID, units in engine.unitsReturned(saleID: saleID, units: units) })
@@ -92,7 +94,8 @@ public func buildApplication(
         store.services + [
             ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
             CatalogRefresher(
-                catalog: catalog, engine: engine, metrics: metrics, interval: config.catalogRefreshInterval, logger: logger),
+                catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, interval: config.catalogRefreshInterval,
+                logger: logger),
             IdempotencyJanitor(store: store, logger: logger),
             PaymentReconciler(
                 checkout: checkout, interval: config.reconcileInterval, grace: config.paymentTimeout + config.reconcileMargin,
