@@ -59,7 +59,7 @@ public struct ObservedStore: Store {
     public func migrate() async throws { try await base.migrate() }
     public func ping() async throws { try await base.ping() }
 
-    // MARK: Sales and access lists (the operator's rare writes are not timed)
+    // MARK: Sales, access lists and the audit (the operator's rare writes are not timed)
 
     public func createSale(_ new: NewSale, id: UUID, now: Date) async throws -> Sale { try await base.createSale(new, id: id, now: now) }
     public func updateSale(id: UUID, patch: SalePatch, now: Date) async throws -> Sale? {
@@ -75,6 +75,11 @@ public struct ObservedStore: Store {
     public func accessListVersion() async throws -> Int64 { try await base.accessListVersion() }
     public func listenForAccessListChanges(_ changed: @escaping @Sendable () async -> Void) async throws {
         try await base.listenForAccessListChanges(changed)
+    }
+
+    public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry { try await base.appendAudit(entry) }
+    public func auditEntries(limit: Int, saleID: UUID?, before: Int64?) async throws -> [AuditEntry] {
+        try await base.auditEntries(limit: limit, saleID: saleID, before: before)
     }
 
     // MARK: Reservations and idempotency
