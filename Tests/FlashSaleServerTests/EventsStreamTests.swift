@@ -55,7 +55,8 @@ import Testing
                 times.append(at)
                 #expect(event["at"] is String && event["blocked"] is [String: Any])
                 let sales = try #require(event["sales"] as? [[String: Any]])
-                let mine = try #require(sales.first { $0["sale_id"] as? String == sale })
+                // The latest sample, sent at once, may be from before the sale was made.
+                guard let mine = sales.first(where: { $0["sale_id"] as? String == sale }) else { return false }
                 let queue = try #require(mine["queue"] as? [String: Any])
                 let payments = try #require(mine["payments"] as? [String: Any])
                 for key in ["joined", "waiting", "admitted", "admission_rate_per_second", "threshold_lag_seconds"] {
@@ -76,10 +77,12 @@ import Testing
                 return reserved == 1 && queue["admitted"] as? Int == 1 && queue["joined"] as? Int == 1
             }
             #expect(status == 200)
-            // At least one event a second (the first at once).
-            let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+            // One event a second (the first at once), on a cadence that a busy machine may
+            // delay by a moment but not stretch.
+            let gaps = zip(times.dropFirst(), times).map { ($0 - $1).seconds }
             #expect(times.first.map { $0 < .seconds(1) } ?? false)
-            #expect(gaps.allSatisfy { $0 < .milliseconds(1_500) }, "gaps \(gaps)")
+            #expect(!gaps.isEmpty && gaps.reduce(0, +) / Double(gaps.count) <= 1.1, "gaps \(gaps)")
+            #expect(gaps.allSatisfy { $0 < 2.5 }, "gaps \(gaps)")
         }
     }
 

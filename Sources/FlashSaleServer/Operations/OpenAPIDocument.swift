@@ -2873,7 +2873,30 @@ enum OpenAPIDocument {
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
+                  "type": "object",
+                  "description": "One server-sent event: `stats` events carry a `StatsEvent` as JSON in `data`; the stream opens with `retry: 1000`.",
+                  "properties": {
+                    "event": {
+                      "type": "string",
+                      "enum": [
+                        "stats"
+                      ]
+                    },
+                    "data": {
+                      "type": "string",
+                      "contentMediaType": "application/json",
+                      "contentSchema": {
+                        "$ref": "#/components/schemas/StatsEvent"
+                      }
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer",
+                      "minimum": 0
+                    }
+                  }
                 }
               }
             }
@@ -4839,6 +4862,141 @@ enum OpenAPIDocument {
           "new_shopper_wait_seconds": {
             "type": "integer",
             "minimum": 0
+          }
+        }
+      },
+      "StatsEvent": {
+        "type": "object",
+        "description": "One `stats` event's data (docs/API.md).",
+        "required": [
+          "at",
+          "sales",
+          "blocked"
+        ],
+        "properties": {
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "blocked": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer",
+              "minimum": 0
+            }
+          },
+          "sales": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "sale_id",
+                "status",
+                "available",
+                "reserved",
+                "sold",
+                "orders",
+                "queue",
+                "payments",
+                "blocked"
+              ],
+              "properties": {
+                "sale_id": {
+                  "type": "string"
+                },
+                "sku": {
+                  "type": "string"
+                },
+                "name": {
+                  "type": "string"
+                },
+                "status": {
+                  "type": "string",
+                  "enum": [
+                    "scheduled",
+                    "live",
+                    "sold_out",
+                    "ended",
+                    "paused"
+                  ]
+                },
+                "paused": {
+                  "type": "boolean"
+                },
+                "starts_at": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "ends_at": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "quantity": {
+                  "type": "integer",
+                  "minimum": 1
+                },
+                "available": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "reserved": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "sold": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "orders": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "queue": {
+                  "$ref": "#/components/schemas/QueueFigures"
+                },
+                "payments": {
+                  "type": "object",
+                  "required": [
+                    "succeeded",
+                    "declined",
+                    "unknown",
+                    "refunded",
+                    "failed"
+                  ],
+                  "additionalProperties": false,
+                  "properties": {
+                    "succeeded": {
+                      "type": "integer",
+                      "minimum": 0
+                    },
+                    "declined": {
+                      "type": "integer",
+                      "minimum": 0
+                    },
+                    "unknown": {
+                      "type": "integer",
+                      "minimum": 0
+                    },
+                    "refunded": {
+                      "type": "integer",
+                      "minimum": 0
+                    },
+                    "failed": {
+                      "type": "integer",
+                      "minimum": 0,
+                      "description": "Attempts with no charge: the provider said so, or the call never reached it."
+                    }
+                  }
+                },
+                "blocked": {
+                  "type": "object",
+                  "additionalProperties": {
+                    "type": "integer",
+                    "minimum": 0
+                  }
+                }
+              }
+            }
           }
         }
       }

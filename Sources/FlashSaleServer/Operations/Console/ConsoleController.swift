@@ -23,14 +23,14 @@ struct ConsoleController: Sendable {
         router.get("admin") { request, context in try await page(request, context: context) }
         router.post("admin/sign-in", use: signIn)
         router.post("admin/sign-out") { request, context in
-            try await form(request, context: context) { _ in
+            try await form(request, context: context) { _, _ in
                 Response(status: .seeOther, headers: [.location: "/admin", .setCookie: ConsoleSession.clearCookie])
             }
         }
         router.post("admin/sales") { request, context in
-            try await form(request, context: context) { fields in
+            try await form(request, context: context) { fields, actor in
                 do {
-                    let sale = try await actions.createSale(try ConsoleForms.newSale(fields), by: .console, logger: context.logger)
+                    let sale = try await actions.createSale(try ConsoleForms.newSale(fields), by: actor, logger: context.logger)
                     return Self.back(to: sale.id)
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, newSale: fields))
@@ -38,12 +38,12 @@ struct ConsoleController: Sendable {
             }
         }
         router.post("admin/sales/:id/:action") { request, context in
-            try await form(request, context: context) { fields in
-                let id = try context.uuidParameter("id", notFound: .saleNotFound)
+            try await form(request, context: context) { fields, actor in
+                let id = try? context.uuidParameter("id", notFound: .saleNotFound)
                 do {
-                    guard let sale = try await store.sale(id: id) else { throw APIError.saleNotFound }
+                    guard let id, let sale = try await store.sale(id: id) else { throw APIError.saleNotFound }
                     let patch = try ConsoleForms.patch(action: context.parameters.get("action") ?? "", fields: fields, sale: sale, now: Date())
-                    _ = try await actions.updateSale(id: id, patch: patch, by: .console, logger: context.logger)
+                    _ = try await actions.updateSale(id: id, patch: patch, by: actor, logger: context.logger)
                     return Self.back(to: id)
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, saleID: id))
@@ -51,10 +51,10 @@ struct ConsoleController: Sendable {
             }
         }
         router.post("admin/blocklist") { request, context in
-            try await form(request, context: context) { fields in
+            try await form(request, context: context) { fields, actor in
                 do {
                     let new = NewAccessRule(cidr: fields["cidr"] ?? "", reason: fields["reason"].flatMap { $0.isEmpty ? nil : $0 })
-                    _ = try await actions.addRule(new, on: .block, own: context.clientAddress, by: .console, logger: context.logger)
+                    _ = try await actions.addRule(new, on: .block, own: context.clientAddress, by: actor, logger: context.logger)
                     return Self.back(to: "blocklist")
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, section: "blocklist"))
@@ -62,9 +62,9 @@ struct ConsoleController: Sendable {
             }
         }
         router.post("admin/blocklist/remove") { request, context in
-            try await form(request, context: context) { fields in
+            try await form(request, context: context) { fields, actor in
                 do {
-                    try await actions.removeRule(fields["cidr"] ?? "", from: .block, by: .console, logger: context.logger)
+                    try await actions.removeRule(fields["cidr"] ?? "", from: .block, by: actor, logger: context.logger)
                     return Self.back(to: "blocklist")
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, section: "blocklist"))
@@ -72,10 +72,10 @@ struct ConsoleController: Sendable {
             }
         }
         router.post("admin/orders/:id/cancel") { request, context in
-            try await form(request, context: context) { _ in
+            try await form(request, context: context) { _, actor in
                 do {
                     let id = try context.uuidParameter("id", notFound: .orderNotFound)
-                    _ = try await actions.cancelOrder(id: id, by: .console, logger: context.logger)
+                    _ = try await actions.cancelOrder(id: id, by: actor, logger: context.logger)
                     return Self.back(to: "orders")
                 } catch let error as APIError {
                     return try await page(request, context: context, status: .init(code: error.status), problem: .init(error, section: "orders"))
@@ -111,12 +111,20 @@ struct ConsoleController: Sendable {
     enum Authenticated {
         case bearer
         case cookie(ConsoleSession.Session)
+
+        /// Who the audit records.
+        var actor: AuditEntry.Actor {
+            switch self {
+            case .bearer: .adminToken
+            case .cookie: .console
+            }
+        }
     }
 
     /// Runs a form's action for the operator: a bearer header (a script, not ambient), or
     /// a session cookie with the session's anti-forgery token and a same-site `Origin`.
     private func form(
-        _ request: Request, context: AppRequestContext, _ action: ([String: String]) async throws -> Response
+        _ request: Request, context: AppRequestContext, _ action: ([String: String], AuditEntry.Actor) async throws -> Response
     ) async throws -> Response {
         guard let who = operatorSession(request) else { return signInPage(status: .unauthorized) }
         let fields = try await ConsoleForms.fields(request, context: context)
@@ -129,7 +137,7 @@ struct ConsoleController: Sendable {
                     status: .forbidden)
             }
         }
-        return try await action(fields)
+        return try await action(fields, who.actor)
     }
 
     /// `Origin`, when the browser sends it, must name this host (OWASP: verifying origin
@@ -180,8 +188,9 @@ struct ConsoleController: Sendable {
         let sales = try await store.allSales()
         let rules = try await store.accessRules(now: now).filter { $0.list == .block }.sorted { $0.createdAt > $1.createdAt }
         let flagged = try await store.orders(flagged: true, saleID: nil, limit: 50)
+        let audit = try await store.auditEntries(limit: 30, saleID: nil, before: nil)
         let view = ConsoleView(
-            event: event, sales: sales, history: hub.history(), rules: rules, flagged: flagged, csrf: token, problem: problem,
+            event: event, sales: sales, history: hub.history(), rules: rules, flagged: flagged, audit: audit, csrf: token, problem: problem,
             lottery: actions.waitingRoom.lottery(for:), now: now)
         return renderer.render("console", view.context, status: status, headers: [.cacheControl: "no-store"])
     }

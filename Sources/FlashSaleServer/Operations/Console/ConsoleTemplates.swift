@@ -152,6 +152,14 @@ enum ConsoleTemplates {
         </section>
         {{/csrf}}
 
+        <section class="card" id="audit">
+        <h2>Operator actions</h2>
+        {{^hasAudit}}<p class="muted">None yet.</p>{{/hasAudit}}
+        {{#hasAudit}}<div class="table"><table><tr><th>When</th><th>Action</th><th>Subject</th><th>By</th><th>Change</th></tr>{{/hasAudit}}
+        {{#audit}}<tr><td>{{at}}</td><td>{{action}}</td><td class="mono">{{subject}}</td><td>{{actor}}</td><td>{{change}}</td></tr>{{/audit}}
+        {{#hasAudit}}</table></div>{{/hasAudit}}
+        </section>
+
         {{#hasPast}}<section class="card" id="past"><h2>Earlier sales</h2><div class="table"><table><tr><th>Name</th><th>SKU</th><th>Status</th><th>Sold</th><th>Ended</th></tr>{{/hasPast}}
         {{#past}}<tr><td>{{name}}</td><td>{{sku}}</td><td>{{status}}</td><td>{{sold}} / {{quantity}}</td><td>{{ends}}</td></tr>{{/past}}
         {{#hasPast}}</table></div></section>{{/hasPast}}

@@ -11,6 +11,8 @@ struct ConsoleView {
     let history: [String: [EventsHub.ChartPoint]]
     let rules: [AccessRule]
     let flagged: [PaymentRecord]
+    /// The latest operator actions, newest first.
+    let audit: [AuditEntry]
     /// The forms' anti-forgery token; nil for a bearer-token request (no forms then).
     let csrf: String?
     let problem: ConsoleController.Problem?
@@ -40,6 +42,13 @@ struct ConsoleView {
                     "cancellable": payment.orderStatus == "paid",
                 ] as [String: Any]
             },
+            "audit": audit.map { entry in
+                [
+                    "at": Timestamp.format(entry.at), "action": entry.action.rawValue, "subject": entry.subject,
+                    "actor": entry.actor.rawValue, "change": Self.change(before: entry.before, after: entry.after),
+                ] as [String: Any]
+            },
+            "hasAudit": !audit.isEmpty,
             "historyJSON": historyJSON,
             "newSale": newSaleForm,
         ]
@@ -47,7 +56,8 @@ struct ConsoleView {
         context["hasRules"] = !rules.isEmpty
         context["hasPast"] = !(context["past"] as? [Any] ?? []).isEmpty
         if let csrf { context["csrf"] = csrf }
-        if let problem, problem.saleID == nil {
+        // A problem with a sale not on the page (an unknown id) is shown at the top.
+        if let problem, problem.saleID.map({ !shown.contains($0.lowercased) }) ?? true {
             context["problem"] = ["message": problem.message, "section": problem.section ?? ""]
         }
         return context
@@ -74,6 +84,28 @@ struct ConsoleView {
             if let problem, problem.saleID == id { card["saleProblem"] = problem.message }
         }
         return card
+    }
+
+    /// What an action changed, field by field: `paused: false → true`.
+    static func change(before: JSONObject?, after: JSONObject?) -> String {
+        guard let before, let after else { return "" }
+        return after.keys.sorted().compactMap { key in
+            let old = before[key] ?? .null
+            let new = after[key] ?? .null
+            return old == new ? nil : "\(key): \(text(old)) → \(text(new))"
+        }.joined(separator: "; ")
+    }
+
+    private static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let value): "\(value)"
+        case .integer(let value): "\(value)"
+        case .number(let value): "\(value)"
+        case .string(let value): value
+        case .array(let values): "[" + values.map(text).joined(separator: ", ") + "]"
+        case .object: "{…}"
+        }
     }
 
     private static func counts(_ counts: [String: Int]) -> [[String: Any]] {

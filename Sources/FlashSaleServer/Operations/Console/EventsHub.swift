@@ -94,9 +94,23 @@ final class EventsHub: Service, Sendable {
     }
 
     func run() async throws {
-        try await repeatUntilShutdown(every: interval, logger: logger, failure: "the dashboard's sample failed", level: .debug) { [self] in
-            try await sample()
-        }
+        // On a fixed cadence, not a sleep after each sample: a slow sample must not stretch
+        // the gaps past the second the contract promises.
+        let clock = ContinuousClock()
+        do {
+            try await cancelWhenGracefulShutdown {
+                var next = clock.now
+                while true {
+                    do {
+                        try await self.sample()
+                    } catch where !Task.isCancelled {
+                        self.logger.debug("the dashboard's sample failed", metadata: ["error": "\(error)"])
+                    }
+                    next = max(next + self.interval, clock.now + .milliseconds(50))
+                    try await Task.sleep(until: next, clock: clock)
+                }
+            }
+        } catch is CancellationError {}
         let subscribers = state.withLock { state in
             state.ended = true
             defer { state.subscribers = [:] }
