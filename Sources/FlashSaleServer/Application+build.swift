@@ -37,6 +37,8 @@ public func buildApplication(
     let shieldPages = ShieldPages(renderer: renderer)
 
     let router = Router(context: AppRequestContext.self)
+    // Outermost: every response, refusals and errors included, carries the request's id.
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(

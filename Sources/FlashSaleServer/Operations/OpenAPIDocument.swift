@@ -70,7 +70,12 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/readyz": {
@@ -131,7 +136,12 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/metrics": {
@@ -153,7 +163,12 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/openapi.json": {
@@ -185,7 +200,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/sales": {
@@ -199,6 +219,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/IfNoneMatch"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -246,6 +269,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/IfNoneMatch"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -302,6 +328,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueueProofHeader"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -377,6 +406,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueueProofHeader"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -454,6 +486,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueuePassCookie"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -663,6 +698,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ReservationID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -738,6 +776,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/IdempotencyKey"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -976,6 +1017,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/OrderID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1173,7 +1217,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       },
       "get": {
         "operationId": "listAdminSales",
@@ -1207,7 +1256,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/admin/sales/{id}": {
@@ -1225,6 +1279,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1267,6 +1324,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -1373,6 +1433,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1446,6 +1509,9 @@ enum OpenAPIDocument {
               "maximum": 1000,
               "default": 100
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1510,6 +1576,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/OrderID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1661,7 +1730,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       },
       "get": {
         "operationId": "listBlockRules",
@@ -1695,7 +1769,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/admin/blocklist/{cidr}": {
@@ -1728,6 +1807,9 @@ enum OpenAPIDocument {
                 "value": "2001:db8::/48"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1833,6 +1915,9 @@ enum OpenAPIDocument {
                 "value": "24"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1977,7 +2062,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       },
       "get": {
         "operationId": "listAllowRules",
@@ -2011,7 +2101,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/admin/allowlist/{cidr}": {
@@ -2044,6 +2139,9 @@ enum OpenAPIDocument {
                 "value": "2001:db8::/48"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2149,6 +2247,9 @@ enum OpenAPIDocument {
                 "value": "24"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2237,7 +2338,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/sales/{id}": {
@@ -2253,6 +2359,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/AcceptPage"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2337,6 +2446,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/AcceptPage"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2410,6 +2522,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/AcceptPage"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -4048,6 +4163,16 @@ enum OpenAPIDocument {
         "description": "A value containing `text/html` gets HTML pages for refusals and unknown sales; any other gets the JSON error.",
         "schema": {
           "type": "string"
+        }
+      },
+      "RequestID": {
+        "name": "X-Request-Id",
+        "in": "header",
+        "required": false,
+        "description": "The caller's id for this request (such as a proxy's `$request_id`), kept when it is 1-128 characters of `A-Z a-z 0-9 . _ : -`, else replaced by one the shop makes. Every response carries the id in force as `X-Request-Id`, and the shop's log lines for the request carry it as `request_id`.",
+        "schema": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9._:-]{1,128}$"
         }
       }
     },
