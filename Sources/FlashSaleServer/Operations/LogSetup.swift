@@ -1,16 +1,17 @@
 import FlashSaleCore
 import Foundation
 import Logging
+import OTel
 
 /// Process-wide logging: human-readable text, or one JSON object per line for collectors.
 /// Every line logged while a request is handled carries its `request_id`, whichever logger
-/// logs it.
+/// logs it; with `traceIDs`, lines logged inside a span also carry `trace_id` and `span_id`.
 public enum LogSetup {
-    public static func bootstrap(level: String, format: String) throws -> Logger {
+    public static func bootstrap(level: String, format: String, traceIDs: Bool = false) throws -> Logger {
         guard let level = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        let provider = Logger.MetadataProvider.requestID
+        let provider = traceIDs ? Logger.MetadataProvider.multiplex([.requestID, OTel.makeLoggingMetadataProvider()]) ?? .requestID : .requestID
         switch format {
         case "text": LoggingSystem.bootstrap({ label, _ in StreamLogHandler.standardOutput(label: label, metadataProvider: provider) }, metadataProvider: provider)
         case "json": LoggingSystem.bootstrap({ label, _ in JSONLogHandler(label: label, metadataProvider: provider) }, metadataProvider: provider)
