@@ -37,28 +37,29 @@ import Testing
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
-    @Test func aPaymentsSpansReachTheCollectorAndTheProviderGetsItsTraceparent() async throws {
+    /// Runs `flashsale serve` on a fresh SQLite file with `--payments` at the stand-ins, and
+    /// the arguments and environment made from the stand-ins' URL.
+    static func withShop(
+        arguments: @escaping @Sendable (String) -> [String], environment: @escaping @Sendable (String) -> [String: String],
+        _ body: @Sendable (ServerProcess, Received) async throws -> Void
+    ) async throws {
         let received = Received()
-        try await Self.standIns(received).test(.live) { standIn in
+        try await standIns(received).test(.live) { standIn in
             let url = "http://127.0.0.1:\(try #require(standIn.port))"
             let (database, folder) = try temporaryDatabase()
             defer { try? FileManager.default.removeItem(at: folder) }
             let shop = try await ServerProcess.start(
-                database: database, extraArguments: ["--payments", url, "--otel-endpoint", url],
-                environment: ["OTEL_BSP_SCHEDULE_DELAY": "100"])
+                database: database, extraArguments: ["--payments", url] + arguments(url), environment: environment(url))
             defer { shop.stop() }
+            try await body(shop, received)
+        }
+    }
 
-            let created = try await shop.send(
-                .POST, "/api/v1/admin/sales", headers: shop.admin, json: saleJSON(["admission_rate_per_second": 100_000]))
-            let sale = try #require(created.json["id"] as? String, "\(created.text)")
-            let pass = try #require(try await shop.send(.POST, "/api/v1/sales/\(sale)/queue").json["pass"] as? String)
-            let reserved = try await shop.send(
-                .POST, "/api/v1/sales/\(sale)/reservations", headers: [("X-Queue-Pass", pass), ("Idempotency-Key", "r-1")],
-                json: #"{"email": "ann@example.com", "quantity": 1}"#)
-            let reservation = try #require(reserved.json["reservation_id"] as? String, "\(reserved.text)")
-            let paid = try await shop.send(
-                .POST, "/api/v1/reservations/\(reservation)/payment", headers: [("Idempotency-Key", "p-1"), ("X-Request-Id", "pay-7")],
-                json: PaymentApiTests.body(card: PaymentApiTests.good))
+    @Test func aPaymentsSpansReachTheCollectorAndTheProviderGetsItsTraceparent() async throws {
+        try await Self.withShop(
+            arguments: { ["--otel-endpoint", $0, "--log-format", "json"] }, environment: { _ in ["OTEL_BSP_SCHEDULE_DELAY": "100"] }
+        ) { shop, received in
+            let paid = try await Self.buyOne(from: shop, requestID: "pay-7")
             #expect(paid.status == 201, "\(paid.text)")
 
             // The provider heard from the shop with a well-formed W3C traceparent.
@@ -87,7 +88,48 @@ import Testing
             }
             #expect(missing.isEmpty, "spans or attributes never exported: \(missing)")
             #expect(sameTrace, "the provider's parent span \(traceparent) was not exported")
+
+            // The checkout's own log line (a service's logger, not the request's) carries the
+            // request's id, and the trace it belongs to.
+            let settled = try #require(shop.log.split(separator: "\n").first { $0.contains(#""message":"payment settled""#) })
+            #expect(settled.contains(#""request_id":"pay-7""#) && settled.contains(#""trace_id":"\#(parts[1])""#), "\(settled)")
         }
+    }
+
+    /// Without the flag nothing is exported and nothing is sent to the provider, even with
+    /// the standard `OTEL_*` variables set; a flag that is not an http(s) URL stops the start.
+    @Test func offUnlessTheFlagIsGiven() async throws {
+        try await Self.withShop(
+            arguments: { _ in [] }, environment: { ["OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_EXPORTER_OTLP_ENDPOINT": $0] }
+        ) { shop, received in
+            let paid = try await Self.buyOne(from: shop, requestID: "pay-8")
+            #expect(paid.status == 201, "\(paid.text)")
+            try await Task.sleep(for: .seconds(1))  // ten export intervals, were an exporter running
+            #expect(received.traceparents.withLock { $0 } == [""])
+            #expect(received.traces.withLock { $0.isEmpty })
+        }
+        let bad = Process()
+        bad.executableURL = ServerProcess.binary
+        bad.arguments = ["serve", "--database", "sqlite::memory:", "--port", "0", "--otel-endpoint", "collector:4318"]
+        bad.standardOutput = FileHandle.nullDevice
+        let errors = try runCapturingOutput(bad, standardError: true)
+        #expect(bad.terminationStatus != 0)
+        #expect(String(decoding: errors, as: UTF8.self).contains("--otel-endpoint must be an http(s) URL"))
+    }
+
+    /// Joins, reserves one unit and pays for it, the payment under `requestID`.
+    static func buyOne(from shop: ServerProcess, requestID: String) async throws -> ServerProcess.Reply {
+        let created = try await shop.send(
+            .POST, "/api/v1/admin/sales", headers: shop.admin, json: saleJSON(["admission_rate_per_second": 100_000]))
+        let sale = try #require(created.json["id"] as? String, "\(created.text)")
+        let pass = try #require(try await shop.send(.POST, "/api/v1/sales/\(sale)/queue").json["pass"] as? String)
+        let reserved = try await shop.send(
+            .POST, "/api/v1/sales/\(sale)/reservations", headers: [("X-Queue-Pass", pass), ("Idempotency-Key", "r-1")],
+            json: #"{"email": "ann@example.com", "quantity": 1}"#)
+        let reservation = try #require(reserved.json["reservation_id"] as? String, "\(reserved.text)")
+        return try await shop.send(
+            .POST, "/api/v1/reservations/\(reservation)/payment", headers: [("Idempotency-Key", "p-1"), ("X-Request-Id", requestID)],
+            json: PaymentApiTests.body(card: PaymentApiTests.good))
     }
 
     static func bytes(hex: String) -> Data {
