@@ -41,7 +41,7 @@ public final class InventoryEngine: Sendable {
     /// Reserves through the gate and the committer. Returns once the outcome is durable.
     public func reserve(_ attempt: ReservationAttempt, knownAvailable: Int) async throws -> Answer {
         let lane = lane(for: attempt.saleID, knownAvailable: knownAvailable)
-        return try await withSpan("inventory.reserve") { _ in
+        return try await withSpanWhenTracing("inventory.reserve") { _ in
             try await withCheckedThrowingContinuation { continuation in
                 lane.enqueue(attempt, continuation: continuation, engine: self)
             }

@@ -125,7 +125,7 @@ final class CheckoutService: Sendable {
             reference: payment.id.lowercased)
         let result: ChargeResult
         do {
-            let outcome = try await withSpan("payment.charge") { span in
+            let outcome = try await withSpanWhenTracing("payment.charge") { span in
                 span.attributes["flashsale.payment_id"] = payment.id.lowercased
                 return try await chargeUnlessUnsent(request, key: payment.providerKey)
             }

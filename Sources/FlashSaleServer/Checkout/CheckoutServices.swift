@@ -60,7 +60,7 @@ struct OutboxWorker: Service {
         for message in try await store.claimOutbox(now: now, lease: 30, limit: 32) {
             do {
                 // A trace of its own per delivery: the payment's request ended long before.
-                try await withSpan("outbox.deliver", context: .topLevel, ofKind: .consumer) { span in
+                try await withSpanWhenTracing("outbox.deliver", ofKind: .consumer) { span in
                     span.attributes["flashsale.outbox.kind"] = message.kind.rawValue
                     try await deliver(message)
                 }

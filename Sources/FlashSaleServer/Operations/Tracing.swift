@@ -1,4 +1,5 @@
 import FlashSaleCore
+import FlashSaleStore
 import Foundation
 import Logging
 import OTel
@@ -9,7 +10,7 @@ import Tracing
 /// Distributed tracing, on only with `--otel-endpoint`: spans go as OTLP/HTTP (protobuf)
 /// to `ENDPOINT/v1/traces`, service name `flashsale`, batched in the background. Off, the
 /// process-wide tracer stays the no-op one: no exporter, no background task, and the spans
-/// the code opens cost a task-local write each (ARCHITECTURE.md, "Logs and traces").
+/// on a request's path are skipped (`TracingSwitch`; ARCHITECTURE.md, "Logs and traces").
 public enum TracingSetup {
     private static let bootstrapped = Mutex(false)
 
@@ -36,6 +37,7 @@ public enum TracingSetup {
         guard first else { throw ConfigError("tracing is already set up in this process") }
         let backend = try OTel.makeTracingBackend(configuration: configuration)
         InstrumentationSystem.bootstrap(backend.factory)
+        TracingSwitch.turnOn()
         return backend.service
     }
 
