@@ -85,6 +85,17 @@ import Testing
         }
     }
 
+    /// A request the HTTP parser refuses never reaches the middleware; its refusal gets an id too.
+    @Test func aRequestTheParserRefusesGetsOne() async throws {
+        try await withApp(testing: .live) { client in
+            let raw = try rawExchange(
+                port: try #require(client.port), "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Request-Id: ok\r\nX-Bad: a\u{01}b\r\n\r\n")
+            let head = raw.prefix { $0 != "{" }.lowercased()
+            let id = head.split(separator: "\r\n").first { $0.hasPrefix("x-request-id: ") }?.dropFirst("x-request-id: ".count)
+            #expect(head.hasPrefix("http/1.1 400") && Self.isGenerated(id.map(String.init)), "\(raw)")
+        }
+    }
+
     /// A route's own log line, through the request's logger: carries the id even in a process
     /// that never bootstrapped logging (these tests).
     @Test func theRequestsLogLinesCarryIt() async throws {
