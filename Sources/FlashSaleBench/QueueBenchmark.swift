@@ -46,6 +46,22 @@ public struct QueueBenchmark: Sendable {
     }
 
     private func measure(_ client: HTTPClient) async throws -> Result {
+        let saleID = try await Self.createWaitingSale(client, baseURL: baseURL, adminToken: adminToken)
+        let rssStart = Self.residentMiB(pid: serverPID)
+        let clock = ContinuousClock()
+        let joinStart = clock.now
+        let tokens = try await Self.join(client, baseURL: baseURL, saleID: saleID, passes: passes, concurrency: concurrency)
+        let joinSeconds = (clock.now - joinStart).seconds
+        let rssAfterJoins = Self.residentMiB(pid: serverPID)
+        let (pollSeconds, statuses) = try await Self.poll(client, baseURL: baseURL, saleID: saleID, tokens: tokens, concurrency: concurrency)
+        return Result(
+            passes: passes, rssStartMiB: rssStart, rssAfterJoinsMiB: rssAfterJoins,
+            rssAfterPollsMiB: Self.residentMiB(pid: serverPID), joinsPerSecond: Double(passes) / joinSeconds,
+            pollsPerSecond: Double(passes) / pollSeconds, statuses: statuses)
+    }
+
+    /// A live sale admitting one shopper a second: nearly every pass waits.
+    static func createWaitingSale(_ client: HTTPClient, baseURL: String, adminToken: String) async throws -> String {
         let now = Date()
         let sale = """
             {"sku": "QUEUE-BENCH-\(UUID().uuidString.prefix(8))", "name": "Queue benchmark", "price_cents": 1000,
@@ -57,34 +73,35 @@ public struct QueueBenchmark: Sendable {
         guard created.status == 201, let saleID = created.json?["id"] as? String else {
             throw BenchmarkError("creating the sale answered \(created.status): \(created.text)")
         }
+        return saleID
+    }
 
-        let rssStart = Self.residentMiB(pid: serverPID)
+    /// `passes` distinct shoppers join; answers their passes.
+    static func join(_ client: HTTPClient, baseURL: String, saleID: String, passes: Int, concurrency: Int) async throws -> [String] {
         let tokens = Locked([String](repeating: "", count: passes))
-        let clock = ContinuousClock()
-        let joinStart = clock.now
         try await forEachIndex(passes, workers: concurrency) { index in
             let joined = try await BenchHTTP.send(client, baseURL, "POST", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [])
             tokens.withLock { $0[index] = joined.json?["pass"] as? String ?? "" }
         }
-        let joinSeconds = (clock.now - joinStart).seconds
-        let rssAfterJoins = Self.residentMiB(pid: serverPID)
+        return tokens.withLock { $0 }
+    }
 
+    /// Every pass polls once; answers the seconds it took and the answers by status.
+    static func poll(
+        _ client: HTTPClient, baseURL: String, saleID: String, tokens: [String], concurrency: Int
+    ) async throws -> (seconds: Double, statuses: [String: Int]) {
         let statuses = Locked([String: Int]())
-        let pollStart = clock.now
-        try await forEachIndex(passes, workers: concurrency) { index in
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await forEachIndex(tokens.count, workers: concurrency) { index in
             let polled = try await BenchHTTP.send(
-                client, baseURL, "GET", "/api/v1/sales/\(saleID)/queue", body: nil,
-                headers: [("X-Queue-Pass", tokens.withLock { $0[index] })])
+                client, baseURL, "GET", "/api/v1/sales/\(saleID)/queue", body: nil, headers: [("X-Queue-Pass", tokens[index])])
             // The status only: the cheapest look at the body that tells waiting from admitted.
             let text = polled.text
             let status = text.range(of: "\"status\":\"")
                 .map { String(text[$0.upperBound...].prefix { $0 != "\"" }) } ?? "HTTP \(polled.status)"
             statuses.withLock { $0[status, default: 0] += 1 }
         }
-        let pollSeconds = (clock.now - pollStart).seconds
-        return Result(
-            passes: passes, rssStartMiB: rssStart, rssAfterJoinsMiB: rssAfterJoins,
-            rssAfterPollsMiB: Self.residentMiB(pid: serverPID), joinsPerSecond: Double(passes) / joinSeconds,
-            pollsPerSecond: Double(passes) / pollSeconds, statuses: statuses.withLock { $0 })
+        return ((clock.now - start).seconds, statuses.withLock { $0 })
     }
 }

@@ -67,6 +67,8 @@ public struct AdmissionController: Sendable {
     private var rateIntervalRefused = 0
     /// The stock shut admissions at some point in this interval.
     private var rateIntervalStockShut = false
+    /// The last whole interval's admissions per second, and when it closed (monotonic).
+    private var lastInterval: (rate: Double, end: Double) = (0, -Double.infinity)
     /// How many times `leadSeconds` the lead holds (1 to `maxLeadScale`), set once a
     /// second from whether the bucket or the shoppers held admissions back.
     private var leadScale = 1.0
@@ -335,6 +337,7 @@ public struct AdmissionController: Sendable {
         guard elapsed >= 1 else { return }
         let backlog = arrivals.waiting(after: threshold?.timeIntervalSince1970 ?? now, through: now) > 0
         let achieved = Double(rateIntervalAdmitted) / elapsed
+        lastInterval = (achieved, monotonic)
         if backlog { smoothedRate = 0.7 * smoothedRate + 0.3 * achieved }
         // The lead adapts to how fast released shoppers come to claim: a bucket that refused
         // nobody while admitting under the rate, with shoppers still in line, had tokens
@@ -365,10 +368,73 @@ public struct AdmissionController: Sendable {
         noShows.converted(at: monotonicSeconds, delay: now.timeIntervalSince(admittedAt))
     }
 
+    /// What the operator sees of this node's line at `now` (`monotonicSeconds` as in
+    /// `answer`): its counts, the rate asked and the rate achieved in the last whole second,
+    /// how far the threshold trails the clock, and the wait a shopper joining now would be
+    /// told. `waiting` is an estimate: the arrivals this node counted after the threshold.
+    public func figures(now: Date, monotonicSeconds: Double) -> QueueFigures {
+        let nowSeconds = now.timeIntervalSince1970
+        let waiting: Double =
+            if let threshold {
+                // Those released but not yet admitted still wait too.
+                arrivals.waiting(after: threshold.timeIntervalSince1970, through: nowSeconds) + lead.reduce(0) { $0 + $1.count }
+            } else {
+                Double(max(0, joined - admitted))
+            }
+        let lag = waiting >= 1 ? threshold.map { max(0, now.timeIntervalSince($0)) } ?? 0 : 0
+        let wait = waiting >= 1 ? ((waiting + 1) / max(smoothedRate, ratePerSecond * 0.1)).rounded(.up) : 0
+        return QueueFigures(
+            joined: joined, waiting: Int(waiting.rounded()), admitted: admitted, admissionRatePerSecond: configuredRate,
+            nodeRatePerSecond: ratePerSecond,
+            // Intervals close on answers; none for two seconds means none were admitted.
+            achievedRatePerSecond: monotonicSeconds - lastInterval.end < 2 ? lastInterval.rate : 0, threshold: threshold,
+            thresholdLagSeconds: lag, newShopperWaitSeconds: Int(wait))
+    }
+
     /// Shoppers ahead: arrivals this node counted between the threshold and the pass.
     private func position(of pass: QueuePass) -> Int {
         guard let threshold else { return max(1, joined - admitted) }
         let ahead = arrivals.waiting(after: threshold.timeIntervalSince1970, through: pass.firstArrival.timeIntervalSince1970)
         return max(1, Int(ahead.rounded(.up)))
+    }
+}
+
+/// One node's line for one sale, as the operator's dashboard, `/api/v1/admin/events` and
+/// `/metrics` show it (`AdmissionController.figures(now:)`).
+public struct QueueFigures: Sendable, Equatable {
+    /// Passes this node issued.
+    public var joined: Int
+    /// Shoppers counted after the threshold or released and not yet admitted: an estimate
+    /// (arrivals are kept in 100 ms buckets).
+    public var waiting: Int
+    /// Passes this node admitted.
+    public var admitted: Int
+    /// The sale's configured rate, per second, for the whole sale.
+    public var admissionRatePerSecond: Int
+    /// This node's share of that rate, per second.
+    public var nodeRatePerSecond: Double
+    /// Admissions per second this node achieved in its last whole second of answers.
+    public var achievedRatePerSecond: Double
+    /// First arrivals at or before this instant may be admitted.
+    public var threshold: Date?
+    /// Seconds the threshold trails the clock while shoppers wait (0 when nobody waits):
+    /// how long the last shopper admitted had waited.
+    public var thresholdLagSeconds: Double
+    /// The wait, in seconds, a shopper joining now would be told.
+    public var newShopperWaitSeconds: Int
+
+    public init(
+        joined: Int = 0, waiting: Int = 0, admitted: Int = 0, admissionRatePerSecond: Int, nodeRatePerSecond: Double,
+        achievedRatePerSecond: Double = 0, threshold: Date? = nil, thresholdLagSeconds: Double = 0, newShopperWaitSeconds: Int = 0
+    ) {
+        self.joined = joined
+        self.waiting = waiting
+        self.admitted = admitted
+        self.admissionRatePerSecond = admissionRatePerSecond
+        self.nodeRatePerSecond = nodeRatePerSecond
+        self.achievedRatePerSecond = achievedRatePerSecond
+        self.threshold = threshold
+        self.thresholdLagSeconds = thresholdLagSeconds
+        self.newShopperWaitSeconds = newShopperWaitSeconds
     }
 }

@@ -2,8 +2,15 @@ import FlashSaleCore
 import Hummingbird
 import NIOCore
 
+/// A context that says how an operator request authenticated, for the audit record.
+public protocol OperatorRequestContext: RequestContext {
+    /// Set by the middleware that authenticated the operator: `AdminAuthMiddleware` sets
+    /// `.adminToken`; a dashboard session would set `.console`. nil: not an operator.
+    var operatorActor: AuditEntry.Actor? { get set }
+}
+
 /// Per-request context: the TCP peer's address, for trusted-proxy handling and lists.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: OperatorRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The TCP peer's address bytes; nil under in-process router tests.
     public let peerAddress: [UInt8]?
@@ -12,6 +19,7 @@ public struct AppRequestContext: RequestContext {
     public var clientAddress: [UInt8]?
     /// On the allow list, or authenticated as the operator: no per-client limits.
     public var exemptFromLimits = false
+    public var operatorActor: AuditEntry.Actor?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

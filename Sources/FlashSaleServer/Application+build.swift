@@ -20,9 +20,9 @@ public func buildApplication(
     try config.validate()
     // First: the provider's HTTP client below takes the tracer when it is made.
     let tracing = try config.otelEndpoint.map { try TracingSetup.bootstrap(endpoint: $0, logger: logger) }
-    let store = try store ?? makeStore(config.database, logger: logger)
     let metrics = ShopMetrics()
-    let engine = InventoryEngine(store: store)
+    let store = ObservedStore(try store ?? makeStore(config.database, logger: logger), observer: metrics)
+    let engine = InventoryEngine(store: store, observer: metrics)
     let waitingRoom = WaitingRoom(
         secret: config.secret, nodeCount: config.nodeCount, maxNoShowFactor: config.admissionStockFactor,
         liveAvailable: { engine.gateAvailable(saleID: $0) })
@@ -48,12 +48,22 @@ public func buildApplication(
         middleware: ShieldMiddleware(
             resolver: resolver, lists: accessLists, limits: limits, events: shieldEvents, signer: waitingRoom.signer,
             adminToken: Array(config.adminToken.utf8), pages: shieldPages))
-    OpsController(store: store, readiness: readiness, metrics: metrics).addRoutes(to: router)
+    let backlog = BacklogReader(store: store, grace: config.paymentTimeout + config.reconcileMargin)
+    OpsController(store: store, readiness: readiness, metrics: metrics, backlog: backlog).addRoutes(to: router)
     let api = router.group("api/v1")
-    let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken))
-    AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom).addRoutes(to: admin)
-    AccessListController(store: store, lists: accessLists).addRoutes(to: admin)
-    AdminOrdersController(store: store, engine: engine).addRoutes(to: admin)
+    let consoleSession = ConsoleSession(secret: config.secret, adminToken: config.adminToken)
+    let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: config.adminToken, session: consoleSession))
+    let actions = OperatorActions(store: store, catalog: catalog, waitingRoom: waitingRoom, lists: accessLists, engine: engine)
+    AdminController(store: store, catalog: catalog, waitingRoom: waitingRoom, actions: actions).addRoutes(to: admin)
+    let hub = EventsHub(
+        stats: LiveStats(catalog: catalog, waitingRoom: waitingRoom, store: store, events: shieldEvents), logger: logger)
+    EventsController(hub: hub).addRoutes(to: admin)
+    ConsoleController(
+        session: consoleSession, adminToken: Array(config.adminToken.utf8), actions: actions, store: store, hub: hub, renderer: renderer
+    ).addRoutes(to: router)
+    AccessListController(store: store, actions: actions).addRoutes(to: admin)
+    AdminOrdersController(store: store, actions: actions).addRoutes(to: admin)
+    AuditController(store: store).addRoutes(to: admin)
     StorefrontController(catalog: catalog).addRoutes(to: api)
     let challenges = JoinChallenges(
         secret: config.secret, maxLevel: config.maxChallengeLevel, joinPolicy: config.shield.joins, resolver: resolver, limits: limits, metrics: metrics, logger: logger)
@@ -67,7 +77,7 @@ public func buildApplication(
     let providerClient = config.paymentsURL.map { _ in
         HTTPPaymentProvider.makeClient(connections: config.paymentConnections, connectTimeout: min(.seconds(1), config.paymentTimeout))
     }
-    let provider: any PaymentProvider =
+    let unobservedProvider: any PaymentProvider =
         if let paymentProvider {
             paymentProvider
         } else if let url = config.paymentsURL, let providerClient {
@@ -75,6 +85,7 @@ public func buildApplication(
         } else {
             try SimulatedProvider()
         }
+    let provider = ObservedPaymentProvider(base: unobservedProvider, metrics: metrics)
     let checkout = CheckoutService(
         store: store, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger,
         unitsReturned: { saleID, units in engine.unitsReturned(saleID: saleID, units: units) })
@@ -89,7 +100,8 @@ public func buildApplication(
         (tracing.map { [$0] } ?? []) + store.services + [
             ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
             CatalogRefresher(
-                catalog: catalog, engine: engine, metrics: metrics, interval: config.catalogRefreshInterval, logger: logger),
+                catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, interval: config.catalogRefreshInterval,
+                logger: logger),
             IdempotencyJanitor(store: store, logger: logger),
             PaymentReconciler(
                 checkout: checkout, interval: config.reconcileInterval, grace: config.paymentTimeout + config.reconcileMargin,
@@ -98,6 +110,7 @@ public func buildApplication(
                 store: store, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
                 interval: config.outboxInterval, logger: logger),
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
+            hub,
         ] + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
 
     let connections = ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections)

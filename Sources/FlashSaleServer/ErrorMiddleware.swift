@@ -1,4 +1,5 @@
 import FlashSaleCore
+import Foundation
 import Hummingbird
 import Logging
 
@@ -29,15 +30,36 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Admin routes require `Authorization: Bearer <admin token>`.
-struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Admin routes require `Authorization: Bearer <admin token>`. The actor goes on in the
+/// context (`admin_token`, or `console` for a signed-in session's read), for the audit record.
+struct AdminAuthMiddleware<Context: OperatorRequestContext>: RouterMiddleware {
     let token: [UInt8]
+    /// The dashboard's signed-in session also opens reads (`GET`, so that the page's
+    /// `EventSource`, which cannot send headers, can follow `/api/v1/admin/events`); a
+    /// change through the JSON API always needs the bearer header, which no other site's
+    /// page can make a browser send.
+    let session: ConsoleSession?
 
-    init(token: String) { self.token = Array(token.utf8) }
+    init(token: String, session: ConsoleSession? = nil) {
+        self.token = Array(token.utf8)
+        self.session = session
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard Self.isAuthorized(request, token: token) else { throw APIError.unauthorized }
+        var context = context
+        if Self.isAuthorized(request, token: token) {
+            context.operatorActor = .adminToken
+        } else if isSignedInRead(request) {
+            context.operatorActor = .console
+        } else {
+            throw APIError.unauthorized
+        }
         return try await next(request, context)
+    }
+
+    private func isSignedInRead(_ request: Request) -> Bool {
+        guard let session, request.method == .get || request.method == .head else { return false }
+        return session.session(in: request, now: Date()) != nil
     }
 
     /// Whether the request carries `Authorization: Bearer <token>` (compared in constant time).

@@ -58,3 +58,21 @@ extension AppRequestContext {
         return id
     }
 }
+
+extension Parameters {
+    /// The `limit` query parameter, `fallback` when absent; 422 outside `range`.
+    func limit(in range: ClosedRange<Int>, fallback: Int) throws(APIError) -> Int {
+        guard let text = get("limit") else { return fallback }
+        guard let limit = Int(text), range.contains(limit) else {
+            throw .validation("limit must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return limit
+    }
+
+    /// The `sale_id` query parameter, nil when absent; 422 when it is not a UUID.
+    func saleID() throws(APIError) -> UUID? {
+        guard let text = get("sale_id") else { return nil }
+        guard let id = UUID(uuidString: text) else { throw .validation("sale_id must be a sale id (a UUID)") }
+        return id
+    }
+}

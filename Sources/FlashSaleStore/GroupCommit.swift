@@ -54,6 +54,8 @@ final class GroupCommit: Sendable {
 
     private let writer: any DatabaseWriter
     private let state = Mutex(State())
+    /// Told each group's size and commit time; set by `ObservedStore`.
+    let observer = Mutex<(any StoreObserver)?>(nil)
 
     init(writer: any DatabaseWriter) {
         self.writer = writer
@@ -117,10 +119,12 @@ final class GroupCommit: Sendable {
                 return group
             }
             guard !group.isEmpty else { return }
+            let start = ContinuousClock.now
             do {
                 try await writer.write { db in
                     for job in group { job.run(db) }
                 }
+                observer.withLock { $0 }?.groupCommitted(writes: group.count, duration: ContinuousClock.now - start)
                 for job in group { job.finish(nil) }
             } catch {
                 for job in group { job.finish(error) }

@@ -25,10 +25,13 @@ public final class InventoryEngine: Sendable {
     }
 
     public var statistics: Statistics { counters.withLock { $0 } }
+    /// Told each batch's size and commit time (the server's metrics).
+    private let observer: (any StoreObserver)?
 
-    public init(store: any Store, maxBatch: Int = 512) {
+    public init(store: any Store, maxBatch: Int = 512, observer: (any StoreObserver)? = nil) {
         self.store = store
         self.maxBatch = maxBatch
+        self.observer = observer
     }
 
     /// An outcome, and whether a transaction decided and recorded it (false: the gate
@@ -94,13 +97,16 @@ public final class InventoryEngine: Sendable {
                 $0.attempts += batch.count
                 $0.largestBatch = max($0.largestBatch, batch.count)
             }
+            let start = ContinuousClock.now
             do {
                 let result = try await commitTraced(batch, saleID: lane.saleID)
+                observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: false)
                 lane.finish(available: result.inventory.available)
                 for (waiter, outcome) in zip(batch, result.outcomes) {
                     waiter.continuation.resume(returning: Answer(outcome: outcome, recorded: true))
                 }
             } catch {
+                observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: true)
                 lane.finish(available: nil)
                 for waiter in batch { waiter.continuation.resume(throwing: error) }
             }

@@ -35,6 +35,9 @@ public protocol PaymentStore: Sendable {
     func claimOutbox(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage]
     func completeOutbox(id: UUID, now: Date) async throws
     func retryOutbox(id: UUID, error: String, at: Date) async throws
+    /// The outbox's undelivered messages and the attempts awaiting reconciliation
+    /// (`unknown`, or `pending` and untouched since `cutoff`), for the operator's gauges.
+    func backlog(unresolvedBefore cutoff: Date) async throws -> Backlog
 }
 
 public enum BeginPayment: Sendable, Equatable {

@@ -150,6 +150,27 @@ enum PostgresSchema {
                 "CREATE INDEX payments_flagged ON payments (sale_id, created_at) WHERE cardinality(flags) > 0",
             ]
         ),
+        (
+            5, "audit",
+            [
+                // The operator's actions, append-only. The identity orders entries and pages
+                // through them; every node draws from the one sequence.
+                """
+                CREATE TABLE audit_entries (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    created_at timestamptz NOT NULL,
+                    action text NOT NULL,
+                    subject text NOT NULL,
+                    sale_id uuid,
+                    actor text NOT NULL,
+                    before_view jsonb,
+                    after_view jsonb
+                )
+                """,
+                "CREATE INDEX audit_entries_created ON audit_entries (created_at)",
+                "CREATE INDEX audit_entries_sale ON audit_entries (sale_id, id) WHERE sale_id IS NOT NULL",
+            ]
+        ),
     ]
 
     static func migrate(client: PostgresClient, logger: Logger) async throws {

@@ -143,6 +143,25 @@ enum SQLiteSchema {
                     CREATE INDEX payments_flagged ON payments (sale_id, created_at) WHERE flags <> '[]';
                     """)
         }
+        migrator.registerMigration("v5-audit") { db in
+            try db.execute(
+                sql: """
+                    -- The operator's actions, append-only. AUTOINCREMENT: an id is never reused,
+                    -- so it orders entries and pages through them.
+                    CREATE TABLE audit_entries (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        created_at INTEGER NOT NULL,
+                        action TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        sale_id TEXT,
+                        actor TEXT NOT NULL,
+                        before_view TEXT,
+                        after_view TEXT
+                    );
+                    CREATE INDEX audit_entries_created ON audit_entries (created_at);
+                    CREATE INDEX audit_entries_sale ON audit_entries (sale_id, id) WHERE sale_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -56,8 +56,18 @@ public protocol AccessListStore: Sendable {
     func listenForAccessListChanges(_ changed: @escaping @Sendable () async -> Void) async throws
 }
 
+/// The record of the operator's actions. Append-only: nothing is ever changed or purged.
+public protocol AuditStore: Sendable {
+    /// Stores `entry` (its `id` is ignored) and returns it with the id the store gave it;
+    /// ids increase in the order entries are appended.
+    func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry
+    /// At most `limit` entries, newest (highest id) first; only `saleID`'s when given, and
+    /// only those older than the entry with id `before` when given (the next page).
+    func auditEntries(limit: Int, saleID: UUID?, before: Int64?) async throws -> [AuditEntry]
+}
+
 /// Everything the shop keeps, on one database.
-public protocol Store: SaleStore, ReservationStore, IdempotencyStore, PaymentStore, AccessListStore {
+public protocol Store: SaleStore, ReservationStore, IdempotencyStore, PaymentStore, AccessListStore, AuditStore {
     /// "sqlite" or "postgres".
     var kind: String { get }
     /// Applies pending migrations; safe to call from several nodes at once.

@@ -9,7 +9,9 @@ import Logging
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures and ratios against a baseline run side by side.",
-        subcommands: [EngineBench.self, HTTPBench.self, QueueBench.self, ShieldBench.self, PaymentsBench.self, ProofOfWorkBench.self]
+        subcommands: [
+            EngineBench.self, HTTPBench.self, QueueBench.self, ConsoleBench.self, ShieldBench.self, PaymentsBench.self, ProofOfWorkBench.self,
+        ]
     )
 }
 
@@ -110,20 +112,10 @@ struct QueueBench: AsyncParsableCommand {
     @Option(help: "Port of the spawned server.") var port = 18_081
 
     func run() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let server = try spawnThisBinary([
-            "serve", "--port", "\(port)", "--database", "sqlite:\(folder.appendingPathComponent("queue.sqlite").path)",
-            "--admin-token", "bench-admin-token", "--log-level", "warning",
-            // Every pass comes from this one address: the shield's per-address limits step aside.
-            "--join-limit", "1000000/1000000", "--request-limit", "1000000/1000000", "--max-connections-per-client", "4096",
-        ])
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
-        let base = "http://127.0.0.1:\(port)"
-        try await HTTPBenchmark.waitUntilReady(baseURL: base)
+        try await withCrowdServer(port: port) { base, server in try await measure(base: base, server: server) }
+    }
+
+    private func measure(base: String, server: Process) async throws {
         let result = try await QueueBenchmark(
             baseURL: base, adminToken: "bench-admin-token", serverPID: server.processIdentifier, passes: passes,
             concurrency: concurrency
@@ -133,6 +125,35 @@ struct QueueBench: AsyncParsableCommand {
                      result.rssStartMiB, result.rssAfterJoinsMiB, result.passes, result.rssAfterPollsMiB, result.passes,
                      result.rssAfterPollsMiB - result.rssStartMiB))
         print("joins: \(Int(result.joinsPerSecond)) /s; polls: \(Int(result.pollsPerSecond)) /s; answers \(result.statuses)")
+    }
+}
+
+struct ConsoleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "Queue polls/s with and without dashboard viewers and a metrics scrape, in alternating rounds (spawns flashsale serve).")
+
+    @Option(help: "Distinct waiting shoppers, each polling once a round.") var passes = 20_000
+    @Option(help: "Concurrent connections of the shoppers.") var concurrency = 64
+    @Option(help: "Dashboards following /api/v1/admin/events in the watched rounds.") var viewers = 10
+    @Option(help: "Rounds of each arm (without, with viewers), alternating.") var rounds = 5
+    @Option(help: "Port of the spawned server.") var port = 18_082
+
+    func run() async throws {
+        try await withCrowdServer(port: port) { base, _ in try await measure(base: base) }
+    }
+
+    private func measure(base: String) async throws {
+        let result = try await ConsoleBenchmark(
+            baseURL: base, adminToken: "bench-admin-token", passes: passes, concurrency: concurrency, viewers: viewers, rounds: rounds
+        ).run { print($0) }
+        let median = ConsoleBenchmark.Result.median
+        print("passes \(passes), connections \(concurrency), viewers \(viewers), rounds \(rounds) of each")
+        print(String(format: "polls/s without viewers: median %.0f  (%@)", median(result.withoutViewers),
+                     result.withoutViewers.map { String(format: "%.0f", $0) }.joined(separator: " ")))
+        print(String(format: "polls/s with %d viewers + 1 scrape/s: median %.0f  (%@)", viewers, median(result.withViewers),
+                     result.withViewers.map { String(format: "%.0f", $0) }.joined(separator: " ")))
+        print(String(format: "ratio with/without: %.3f; stats events received %d, scrapes %d", result.ratio, result.eventsReceived, result.scrapes))
     }
 }
 
@@ -153,4 +174,25 @@ struct ShieldBench: AsyncParsableCommand {
         print(String(format: "rate limiter, %d distinct clients: %.0f ns/take for a new client (evicting), %.0f ns/take for a known one; %d held (capacity %d), +%.1f MiB resident",
             r.distinctClients, r.takeNanoseconds, r.knownTakeNanoseconds, r.limiterHeld, r.limiterCapacity, r.limiterMiB))
     }
+}
+
+/// Spawns `flashsale serve` on a fresh SQLite file and `port`, waits until it is ready, runs
+/// `body` with its base URL, and stops it. Every pass comes from this one address: the
+/// shield's per-address limits step aside.
+func withCrowdServer(port: Int, _ body: (String, Process) async throws -> Void) async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let server = try spawnThisBinary([
+        "serve", "--port", "\(port)", "--database", "sqlite:\(folder.appendingPathComponent("bench.sqlite").path)",
+        "--admin-token", "bench-admin-token", "--log-level", "warning",
+        "--join-limit", "1000000/1000000", "--request-limit", "1000000/1000000", "--max-connections-per-client", "4096",
+    ])
+    defer {
+        server.terminate()
+        server.waitUntilExit()
+    }
+    let base = "http://127.0.0.1:\(port)"
+    try await HTTPBenchmark.waitUntilReady(baseURL: base)
+    try await body(base, server)
 }

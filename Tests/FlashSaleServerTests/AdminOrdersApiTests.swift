@@ -39,10 +39,14 @@ import Testing
         }
     }
 
-    @Test(arguments: ["flagged=yes", "flagged=", "limit=0", "limit=1001", "limit=ten", "sale_id=42"])
+    /// The orders' filters, and the audit's, which parse `limit` and `sale_id` alike.
+    @Test(arguments: [
+        "orders?flagged=yes", "orders?flagged=", "orders?limit=0", "orders?limit=1001", "orders?limit=ten", "orders?sale_id=42",
+        "audit?limit=0", "audit?limit=501", "audit?limit=ten", "audit?sale_id=42", "audit?before=0", "audit?before=x",
+    ])
     func badFiltersAreRefused(_ query: String) async throws {
         try await withApp { client, _ in
-            let reply = try await client.send(.get, "/api/v1/admin/orders?\(query)", headers: adminAuth)
+            let reply = try await client.send(.get, "/api/v1/admin/\(query)", headers: adminAuth)
             #expect(reply.status == .unprocessableContent && reply.error == "validation_failed", "\(query): \(reply.text)")
         }
     }

@@ -100,6 +100,54 @@ struct BrowserTests {
         try await body(server, sale)
     }
 
+    /// The operator's dashboard in Chromium: sign in through the form, watch the figures
+    /// move while `flashsale crowd` plays the sale, pause it with its button, and fit a
+    /// phone's screen. Screenshots go to `FLASHSALE_SCREENSHOTS` (else a temporary folder).
+    @Test func theDashboardSignsInFollowsACrowdLiveAndPausesTheSale() async throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try await ServerProcess.start(database: database)
+        defer { server.stop() }
+        let created = try await server.send(
+            .POST, "/api/v1/admin/sales", headers: server.admin,
+            json: saleJSON(["quantity": 400, "admission_rate_per_second": 5, "reservation_ttl_seconds": 30]))
+        #expect(created.status == 201, "\(created.text)")
+        let sale = try #require(created.json["id"] as? String)
+        let crowd = Process()
+        crowd.executableURL = ServerProcess.binary
+        crowd.arguments = [
+            "crowd", "--url", server.baseURL, "--admin-token", ServerProcess.adminToken, "--sale", sale, "--shoppers", "300",
+            "--connections", "16", "--spike-seconds", "20", "--tail-seconds", "40", "--max-seconds", "90",
+        ]
+        crowd.standardOutput = FileHandle.nullDevice
+        crowd.standardError = FileHandle.nullDevice
+        try crowd.run()
+        defer { if crowd.isRunning { crowd.terminate() } }
+
+        let shots = ProcessInfo.processInfo.environment["FLASHSALE_SCREENSHOTS"] ?? folder.appendingPathComponent("screenshots").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Self.consoleScript, "--base", server.baseURL, "--token", ServerProcess.adminToken, "--sale", sale,
+            "--screenshots", shots, "--timeout", "60",
+        ]
+        let data = try runCapturingOutput(process)
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        let seen = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["output": line]
+        #expect(seen["sign_in_page"] as? Bool == true && seen["sign_in_page_has_data"] as? Bool == false, "\(seen)")
+        #expect(seen["signed_in"] as? Bool == true, "\(seen)")
+        #expect(seen["moved_without_reload"] as? Bool == true, "the figures moved live: \(seen)")
+        #expect(seen["paused_shown"] as? Bool == true, "\(seen)")
+        #expect(seen["phone_fits"] as? Bool == true, "\(seen)")
+        let state = try await server.send(.GET, "/api/v1/sales/\(sale)").json
+        #expect(state["status"] as? String == "paused", "\(state)")
+        for case let path as String in seen["screenshots"] as? [Any] ?? [] {
+            #expect(FileManager.default.fileExists(atPath: path), "screenshot \(path)")
+        }
+    }
+
+    static let consoleScript = URL(fileURLWithPath: script).deletingLastPathComponent().appendingPathComponent("console_check.py").path
+
     /// Runs the browser script on the sale's checkout page and returns its JSON report.
     private static func browse(_ server: ServerProcess, _ sale: String, _ arguments: [String]) throws -> [String: Any] {
         let process = Process()

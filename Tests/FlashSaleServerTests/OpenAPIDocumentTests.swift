@@ -26,15 +26,22 @@ import Testing
     @Test func everyDocumentedPathIsARouteAndEveryRouteIsDocumented() async throws {
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.file)) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
+        // A stream never ends, so the router test cannot read its answer: EventsStreamTests
+        // follows it over a socket.
+        func streams(_ operation: Any?) -> Bool {
+            let ok = ((operation as? [String: Any])?["responses"] as? [String: Any])?["200"] as? [String: Any]
+            return (ok?["content"] as? [String: Any])?["text/event-stream"] != nil
+        }
         let operations: [(path: String, methods: [String])] = paths.map { path, item in
-            (path, (item as? [String: Any] ?? [:]).keys.filter { ["get", "post", "patch", "delete"].contains($0) })
+            let item = item as? [String: Any] ?? [:]
+            return (path, item.keys.filter { ["get", "post", "patch", "delete"].contains($0) && !streams(item[$0]) })
         }
         try await withApp { client, _ in
             for (path, methods) in operations {
                 // Any id will do: an unknown one is a 404 with the route's own error code, not `not_found`.
                 let concrete = path.replacingOccurrences(of: "{id}", with: UUID().uuidString.lowercased())
                     .replacingOccurrences(of: "{cidr}", with: "10.0.0.0%2F8").replacingOccurrences(of: "{address}", with: "10.0.0.0")
-                    .replacingOccurrences(of: "{length}", with: "8")
+                    .replacingOccurrences(of: "{length}", with: "8").replacingOccurrences(of: "{action}", with: "pause")
                 for method in methods {
                     let reply = try await client.send(HTTPRequest.Method(method.uppercased())!, concrete, headers: adminAuth)
                     #expect(reply.error != "not_found", "\(method.uppercased()) \(path) is documented but not routed")

@@ -162,6 +162,39 @@ import Testing
         }
     }
 
+    /// The operator's backlog gauges. On PostgreSQL, whose database other suites share,
+    /// counts are compared as "at least".
+    @Test(arguments: StoreKind.enabled) func backlogCountsUndeliveredMessagesAndAttemptsAwaitingReconciliation(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let now = Date()
+            let past = now.addingTimeInterval(-60)
+            let same = { (count: Int, expected: Int) in kind == .postgres ? count >= expected : count == expected }
+            let before = try await store.backlog(unresolvedBefore: past)
+            let (sale, reservation) = try await reserved(store, quantity: 1)
+            // Pending since now: not the reconciler's yet, unless the cutoff is later.
+            let payment = newPayment(sale, reservation, key: "b1")
+            _ = try await store.beginPayment(payment, perCustomerLimit: 1, now: now)
+            let pending = try await store.backlog(unresolvedBefore: past).unresolvedPayments
+            #expect(same(pending, before.unresolvedPayments))
+            #expect(try await store.backlog(unresolvedBefore: now.addingTimeInterval(1)).unresolvedPayments >= before.unresolvedPayments + 1)
+            // Unknown: the reconciler's at once.
+            _ = try await store.settlePayment(id: payment.id, result: .unknown, now: now)
+            let unknown = try await store.backlog(unresolvedBefore: past).unresolvedPayments
+            #expect(same(unknown, before.unresolvedPayments + 1))
+            // Charged after all: resolved, and its email waits in the outbox.
+            _ = try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_b"), now: now)
+            let after = try await store.backlog(unresolvedBefore: past)
+            #expect(same(after.unresolvedPayments, before.unresolvedPayments))
+            #expect(same(after.outboxDepth, before.outboxDepth + 1))
+            let oldest = try #require(after.outboxOldest)
+            #expect(oldest <= now.addingTimeInterval(0.001))
+            if kind != .postgres {
+                #expect(before == Backlog(outboxDepth: 0, outboxOldest: nil, unresolvedPayments: 0))
+                #expect(abs(oldest.timeIntervalSince(now)) < 0.002)
+            }
+        }
+    }
+
     // MARK: Helpers (OrderReviewConformanceTests.swift uses them too)
 
     func reserved(_ store: any Store, quantity: Int) async throws -> (Sale, ReservationRecord) {

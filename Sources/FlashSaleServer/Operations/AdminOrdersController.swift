@@ -8,7 +8,7 @@ import Hummingbird
 /// its units back on sale.
 struct AdminOrdersController: Sendable {
     let store: any Store
-    let engine: InventoryEngine
+    let actions: OperatorActions
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("orders", use: list)
@@ -28,25 +28,8 @@ struct AdminOrdersController: Sendable {
     /// `order_not_cancellable` while its payment is unresolved or when it took no money.
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.uuidParameter("id", notFound: .orderNotFound)
-        switch try await store.cancelOrder(id: id, now: Date()) {
-        case .cancelled(let saleID, let units, let payment):
-            // As after DELETE /api/v1/reservations/{id}: waiting shoppers can be admitted for
-            // these units now, not at the next catalog refresh.
-            engine.unitsReturned(saleID: saleID, units: units)
-            context.logger.notice(
-                "order cancelled by the operator; refund queued",
-                metadata: [
-                    "order": "\(id.lowercased)", "sale": "\(saleID.lowercased)", "units": "\(units)",
-                    "flags": "\(payment.flags.joined(separator: ","))",
-                ])
-            return try JSONResponse.encode(AdminOrderView(payment: payment))
-        case .alreadyCancelled(let payment):
-            return try JSONResponse.encode(AdminOrderView(payment: payment))
-        case .notCancellable(let payment):
-            throw payment.status == .declined ? APIError.orderNotFound : APIError.orderNotCancellable
-        case .notFound:
-            throw APIError.orderNotFound
-        }
+        let payment = try await actions.cancelOrder(id: id, by: context.actor, logger: context.logger)
+        return try JSONResponse.encode(AdminOrderView(payment: payment))
     }
 }
 
@@ -66,16 +49,8 @@ struct OrderFilter: Equatable {
             default: throw .validation("flagged must be true or false")
             }
         }
-        if let text = query.get("sale_id") {
-            guard let id = UUID(uuidString: text) else { throw .validation("sale_id must be a sale id (a UUID)") }
-            saleID = id
-        }
-        if let text = query.get("limit") {
-            guard let limit = Int(text), Self.limits.contains(limit) else {
-                throw .validation("limit must be a whole number from \(Self.limits.lowerBound) to \(Self.limits.upperBound)")
-            }
-            self.limit = limit
-        }
+        saleID = try query.saleID()
+        limit = try query.limit(in: Self.limits, fallback: limit)
     }
 }
 

@@ -39,6 +39,10 @@ enum OpenAPIDocument {
     {
       "name": "pages",
       "description": "Server-rendered HTML for browsers."
+    },
+    {
+      "name": "console",
+      "description": "The operator's dashboard (HTML and forms): the admin bearer header, or the session cookie with the forms' `csrf` field."
     }
   ],
   "paths": {
@@ -1650,6 +1654,103 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/admin/audit": {
+      "get": {
+        "operationId": "listAuditEntries",
+        "tags": [
+          "admin"
+        ],
+        "summary": "The operator's actions, newest first",
+        "description": "Every operator action that changed something: sales created and changed, access rules added (or replaced) and removed, orders cancelled, each with the API view of the thing before and after. A refused request, or a cancel of an order already cancelled, records nothing. Entries are appended right after the change commits.",
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many entries (1 to 500), else 422.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500,
+              "default": 100
+            }
+          },
+          {
+            "name": "sale_id",
+            "in": "query",
+            "required": false,
+            "description": "Only this sale's entries (sales and orders). Not a UUID: 422.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "required": false,
+            "description": "Only entries older than the one with this id (the next page). Not a positive whole number: 422.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "format": "int64"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The entries, newest first.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AuditEntryList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Blocked"
+          },
+          "422": {
+            "description": "`limit`, `sale_id` or `before` does not parse or is out of range.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [
+                    {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    {
+                      "properties": {
+                        "error": {
+                          "enum": [
+                            "validation_failed"
+                          ]
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
     "/api/v1/admin/blocklist": {
       "post": {
         "operationId": "addBlockRule",
@@ -2865,6 +2966,700 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/admin/events": {
+      "get": {
+        "operationId": "adminEvents",
+        "tags": [
+          "admin"
+        ],
+        "summary": "Live figures, one `stats` event a second (server-sent events)",
+        "description": "`text/event-stream`: `retry: 1000`, then the latest `stats` event at once and one a second after it, until the client goes. Each event's `data` is one line of JSON: `{\"at\", \"sales\": [...], \"blocked\": {...}}` (docs/API.md). The dashboard's session cookie opens it too.",
+        "security": [
+          {
+            "adminBearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The stream.",
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Blocked"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
+    "/admin": {
+      "get": {
+        "operationId": "consolePage",
+        "tags": [
+          "console"
+        ],
+        "summary": "The operator's live dashboard (HTML)",
+        "description": "With the admin token (bearer header, or the session cookie), the dashboard: every sale, live figures, controls. Without it, the sign-in page and no sales data.",
+        "security": [
+          {
+            "adminBearer": []
+          },
+          {}
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The dashboard, or the sign-in page.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "403": {
+            "$ref": "#/components/responses/Blocked"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
+    "/admin/sign-in": {
+      "post": {
+        "operationId": "consoleSignIn",
+        "tags": [
+          "console"
+        ],
+        "summary": "Sign in with the admin token",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "token": {
+                    "type": "string"
+                  }
+                },
+                "required": [
+                  "token"
+                ]
+              }
+            }
+          }
+        },
+        "responses": {
+          "303": {
+            "description": "Signed in: to the dashboard, with the session cookie.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/LocationDashboard"
+              },
+              "Set-Cookie": {
+                "$ref": "#/components/headers/SetCookieSession"
+              }
+            }
+          },
+          "401": {
+            "description": "Not the admin token: the sign-in page again.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "Sent from another site's page (`Origin`), or a blocked client.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
+      }
+    },
+    "/admin/sign-out": {
+      "post": {
+        "operationId": "consoleSignOut",
+        "tags": [
+          "console"
+        ],
+        "summary": "Sign out",
+        "description": "Clears the session cookie.",
+        "security": [
+          {
+            "adminBearer": []
+          },
+          {}
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "csrf": {
+                    "type": "string",
+                    "description": "The session's anti-forgery token (from the dashboard's forms); not needed with the bearer header."
+                  }
+                },
+                "required": []
+              }
+            }
+          }
+        },
+        "responses": {
+          "303": {
+            "description": "Done: back to the dashboard.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/LocationDashboard"
+              },
+              "Set-Cookie": {
+                "$ref": "#/components/headers/SetCookieSession"
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SignInPage"
+          },
+          "403": {
+            "description": "The anti-forgery check failed (a page), or the client is blocked.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
+    "/admin/sales": {
+      "post": {
+        "operationId": "consoleCreateSale",
+        "tags": [
+          "console"
+        ],
+        "summary": "Create a sale from the dashboard's form",
+        "description": "The same rules as `POST /api/v1/admin/sales`; errors are shown beside their field.",
+        "security": [
+          {
+            "adminBearer": []
+          },
+          {}
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "csrf": {
+                    "type": "string",
+                    "description": "The session's anti-forgery token (from the dashboard's forms); not needed with the bearer header."
+                  },
+                  "sku": {
+                    "type": "string"
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "price_cents": {
+                    "type": "string"
+                  },
+                  "currency": {
+                    "type": "string"
+                  },
+                  "quantity": {
+                    "type": "string"
+                  },
+                  "starts_at": {
+                    "type": "string",
+                    "description": "`datetime-local` in UTC (`2026-12-01T18:00`) or RFC 3339; so is `ends_at`."
+                  },
+                  "ends_at": {
+                    "type": "string"
+                  },
+                  "per_customer_limit": {
+                    "type": "string"
+                  },
+                  "reservation_ttl_seconds": {
+                    "type": "string"
+                  },
+                  "admission_rate_per_second": {
+                    "type": "string"
+                  }
+                },
+                "required": []
+              }
+            }
+          }
+        },
+        "responses": {
+          "303": {
+            "description": "Done: back to the dashboard.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/LocationDashboard"
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SignInPage"
+          },
+          "403": {
+            "description": "The anti-forgery check failed (a page), or the client is blocked.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "409": {
+            "$ref": "#/components/responses/ConsolePage"
+          },
+          "422": {
+            "$ref": "#/components/responses/ConsolePage"
+          }
+        }
+      }
+    },
+    "/admin/sales/{id}/{action}": {
+      "post": {
+        "operationId": "consoleChangeSale",
+        "tags": [
+          "console"
+        ],
+        "summary": "Pause, resume, end, extend a sale or change its rate",
+        "description": "`pause`, `resume`, `end` (now), `extend` (field `minutes`, 1–1440) or `rate` (field `admission_rate_per_second`): a `PATCH /api/v1/admin/sales/{id}`. Any other action is 422.",
+        "security": [
+          {
+            "adminBearer": []
+          },
+          {}
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/SaleID"
+          },
+          {
+            "name": "action",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "enum": [
+                "pause",
+                "resume",
+                "end",
+                "extend",
+                "rate"
+              ]
+            }
+          },
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "csrf": {
+                    "type": "string",
+                    "description": "The session's anti-forgery token (from the dashboard's forms); not needed with the bearer header."
+                  },
+                  "minutes": {
+                    "type": "string"
+                  },
+                  "admission_rate_per_second": {
+                    "type": "string"
+                  }
+                },
+                "required": []
+              }
+            }
+          }
+        },
+        "responses": {
+          "303": {
+            "description": "Done: back to the dashboard.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/LocationDashboard"
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SignInPage"
+          },
+          "403": {
+            "description": "The anti-forgery check failed (a page), or the client is blocked.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "404": {
+            "$ref": "#/components/responses/ConsolePage"
+          },
+          "409": {
+            "$ref": "#/components/responses/ConsolePage"
+          },
+          "422": {
+            "$ref": "#/components/responses/ConsolePage"
+          }
+        }
+      }
+    },
+    "/admin/blocklist": {
+      "post": {
+        "operationId": "consoleBlock",
+        "tags": [
+          "console"
+        ],
+        "summary": "Block a network",
+        "description": "As `POST /api/v1/admin/blocklist`.",
+        "security": [
+          {
+            "adminBearer": []
+          },
+          {}
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "csrf": {
+                    "type": "string",
+                    "description": "The session's anti-forgery token (from the dashboard's forms); not needed with the bearer header."
+                  },
+                  "cidr": {
+                    "type": "string"
+                  },
+                  "reason": {
+                    "type": "string"
+                  }
+                },
+                "required": []
+              }
+            }
+          }
+        },
+        "responses": {
+          "303": {
+            "description": "Done: back to the dashboard.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/LocationDashboard"
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SignInPage"
+          },
+          "403": {
+            "description": "The anti-forgery check failed (a page), or the client is blocked.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "422": {
+            "$ref": "#/components/responses/ConsolePage"
+          }
+        }
+      }
+    },
+    "/admin/blocklist/remove": {
+      "post": {
+        "operationId": "consoleUnblock",
+        "tags": [
+          "console"
+        ],
+        "summary": "Unblock a network",
+        "description": "As `DELETE /api/v1/admin/blocklist/{cidr}`.",
+        "security": [
+          {
+            "adminBearer": []
+          },
+          {}
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "csrf": {
+                    "type": "string",
+                    "description": "The session's anti-forgery token (from the dashboard's forms); not needed with the bearer header."
+                  },
+                  "cidr": {
+                    "type": "string"
+                  }
+                },
+                "required": []
+              }
+            }
+          }
+        },
+        "responses": {
+          "303": {
+            "description": "Done: back to the dashboard.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/LocationDashboard"
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SignInPage"
+          },
+          "403": {
+            "description": "The anti-forgery check failed (a page), or the client is blocked.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "404": {
+            "$ref": "#/components/responses/ConsolePage"
+          },
+          "422": {
+            "$ref": "#/components/responses/ConsolePage"
+          }
+        }
+      }
+    },
+    "/admin/orders/{id}/cancel": {
+      "post": {
+        "operationId": "consoleCancelOrder",
+        "tags": [
+          "console"
+        ],
+        "summary": "Cancel and refund an order",
+        "description": "As `POST /api/v1/admin/orders/{id}/cancel`.",
+        "security": [
+          {
+            "adminBearer": []
+          },
+          {}
+        ],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/OrderID"
+          },
+          {
+            "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "csrf": {
+                    "type": "string",
+                    "description": "The session's anti-forgery token (from the dashboard's forms); not needed with the bearer header."
+                  }
+                },
+                "required": []
+              }
+            }
+          }
+        },
+        "responses": {
+          "303": {
+            "description": "Done: back to the dashboard.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/LocationDashboard"
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SignInPage"
+          },
+          "403": {
+            "description": "The anti-forgery check failed (a page), or the client is blocked.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "404": {
+            "$ref": "#/components/responses/ConsolePage"
+          },
+          "409": {
+            "$ref": "#/components/responses/ConsolePage"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3310,29 +4105,7 @@ enum OpenAPIDocument {
             "description": "Paid orders."
           },
           "queue": {
-            "type": "object",
-            "description": "This node's waiting-room counters. `threshold` (first arrivals at or before it may be admitted) is absent until the line has formed on this node.",
-            "required": [
-              "joined",
-              "admitted"
-            ],
-            "additionalProperties": false,
-            "properties": {
-              "joined": {
-                "type": "integer",
-                "minimum": 0
-              },
-              "admitted": {
-                "type": "integer",
-                "minimum": 0
-              },
-              "threshold": {
-                "type": "string",
-                "format": "date-time",
-                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{3})?Z$",
-                "description": "Admission threshold."
-              }
-            }
+            "$ref": "#/components/schemas/QueueFigures"
           },
           "payments": {
             "type": "object",
@@ -3876,6 +4649,90 @@ enum OpenAPIDocument {
           }
         }
       },
+      "AuditEntry": {
+        "type": "object",
+        "description": "One operator action.",
+        "required": [
+          "id",
+          "at",
+          "action",
+          "subject",
+          "sale_id",
+          "actor",
+          "before",
+          "after"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "id": {
+            "type": "integer",
+            "minimum": 1,
+            "format": "int64",
+            "description": "Increases with every entry; `before` pages by it."
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{3})?Z$",
+            "description": "When the change was made."
+          },
+          "action": {
+            "type": "string",
+            "enum": [
+              "sale.created",
+              "sale.updated",
+              "access_rule.added",
+              "access_rule.removed",
+              "order.cancelled"
+            ]
+          },
+          "subject": {
+            "type": "string",
+            "description": "What the action was done to: the sale id, the CIDR or the order id."
+          },
+          "sale_id": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "uuid",
+            "description": "The sale concerned; null for access rules."
+          },
+          "actor": {
+            "type": "string",
+            "description": "How the operator signed in: `admin_token` (the bearer header) or `console` (a dashboard session)."
+          },
+          "before": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "The API view of the thing before the change (the admin sale, the access rule, the admin order); null when there was none."
+          },
+          "after": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "The API view after the change; null when it is gone (a rule removed)."
+          }
+        }
+      },
+      "AuditEntryList": {
+        "type": "object",
+        "required": [
+          "entries"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "entries": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AuditEntry"
+            }
+          }
+        }
+      },
       "NewAccessRule": {
         "type": "object",
         "description": "Unknown members are ignored. The same network on the same list is one rule: a second POST replaces its reason and expiry.",
@@ -4076,6 +4933,61 @@ enum OpenAPIDocument {
             "ship_country": "US"
           }
         ]
+      },
+      "QueueFigures": {
+        "type": "object",
+        "description": "This node's line for one sale: its counts, the rate it applies (its catalog's copy of the sale), the rate it achieved in its last whole second, how far the admission threshold trails the clock while shoppers wait (0 when nobody waits) and the wait a shopper joining now is told. `threshold` is absent until the line has formed on this node.",
+        "required": [
+          "joined",
+          "waiting",
+          "admitted",
+          "admission_rate_per_second",
+          "achieved_admission_rate_per_second",
+          "threshold_lag_seconds",
+          "new_shopper_wait_seconds"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "joined": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Passes this node issued."
+          },
+          "waiting": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Shoppers counted after the threshold or released and not yet admitted (an estimate)."
+          },
+          "admitted": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Passes this node admitted."
+          },
+          "threshold": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{3})?Z$",
+            "description": "Admission threshold: first arrivals at or before it may be admitted."
+          },
+          "admission_rate_per_second": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The sale's configured rate, as this node applies it."
+          },
+          "achieved_admission_rate_per_second": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Admissions in this node's last whole second of answers."
+          },
+          "threshold_lag_seconds": {
+            "type": "number",
+            "minimum": 0
+          },
+          "new_shopper_wait_seconds": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
       }
     },
     "parameters": {
@@ -4165,6 +5077,15 @@ enum OpenAPIDocument {
           "type": "string"
         }
       },
+      "ConsoleSession": {
+        "name": "flashsale_admin",
+        "in": "cookie",
+        "required": false,
+        "description": "The operator's signed session, set by `POST /admin/sign-in`.",
+        "schema": {
+          "type": "string"
+        }
+      },
       "RequestID": {
         "name": "X-Request-Id",
         "in": "header",
@@ -4209,6 +5130,18 @@ enum OpenAPIDocument {
       "WWWAuthenticate": {
         "description": "`Bearer realm=\"flashsale-admin\"`.",
         "required": true,
+        "schema": {
+          "type": "string"
+        }
+      },
+      "SetCookieSession": {
+        "description": "`flashsale_admin=<signed session>; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict` (`Max-Age=0` on sign-out).",
+        "schema": {
+          "type": "string"
+        }
+      },
+      "LocationDashboard": {
+        "description": "`/admin`, with the card or section as fragment.",
         "schema": {
           "type": "string"
         }
@@ -4381,6 +5314,26 @@ enum OpenAPIDocument {
           },
           "Cache-Control": {
             "$ref": "#/components/headers/CacheControl"
+          }
+        }
+      },
+      "ConsolePage": {
+        "description": "The dashboard again, with the error beside what caused it.",
+        "content": {
+          "text/html": {
+            "schema": {
+              "type": "string"
+            }
+          }
+        }
+      },
+      "SignInPage": {
+        "description": "The sign-in page: no sales data without the admin token or a session.",
+        "content": {
+          "text/html": {
+            "schema": {
+              "type": "string"
+            }
           }
         }
       }

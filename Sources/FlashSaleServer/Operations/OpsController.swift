@@ -1,3 +1,4 @@
+import FlashSaleCore
 import FlashSaleStore
 import Foundation
 import Hummingbird
@@ -9,13 +10,15 @@ struct OpsController: Sendable {
     let store: any Store
     let readiness: Readiness
     let metrics: ShopMetrics
+    let backlog: BacklogReader
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("healthz") { _, _ in JSONResponse.make(status: .ok, body: Data("{\"status\":\"ok\"}".utf8)) }
         router.get("readyz", use: ready)
         router.get("openapi.json") { _, _ in JSONResponse.make(status: .ok, body: Self.openAPI) }
         router.get("metrics") { _, _ in
-            Response(
+            await backlog.refresh(metrics)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.text())))
         }
@@ -39,6 +42,21 @@ struct OpsController: Sendable {
         JSONResponse.make(
             status: .serviceUnavailable,
             body: Data("{\"error\":\"not_ready\",\"message\":\"Not ready: \(reason).\"}".utf8))
+    }
+}
+
+/// Reads the store's backlogs for `/metrics` at each scrape (two counts on indexed rows).
+/// A store that does not answer within a second leaves the last figures in place.
+struct BacklogReader: Sendable {
+    let store: any Store
+    /// The reconciler's grace: a `pending` attempt older than this awaits it.
+    let grace: Duration
+
+    func refresh(_ metrics: ShopMetrics) async {
+        let now = Date()
+        let cutoff = now.addingTimeInterval(-grace.seconds)
+        guard let backlog = try? await withTimeout(.seconds(1), { try await store.backlog(unresolvedBefore: cutoff) }) else { return }
+        metrics.backlog(backlog, now: now)
     }
 }
 

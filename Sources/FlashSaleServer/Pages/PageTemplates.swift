@@ -12,7 +12,7 @@ enum PageTemplates {
     static let all: [(String, String)] = [
         ("head", head), ("foot", foot), ("index", index), ("sale", sale), ("waiting", waiting),
         ("checkout", checkout), ("message", message), ("challenge", challenge),
-    ]
+    ] + ConsoleTemplates.all
 
     static let head = #"""
         <!doctype html>

@@ -10,7 +10,7 @@ import Hummingbird
 /// node within `ShieldSettings.accessListRefresh` (at once on PostgreSQL, by NOTIFY).
 struct AccessListController: Sendable {
     let store: any Store
-    let lists: AccessLists
+    let actions: OperatorActions
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         for list in AccessRule.List.allCases {
@@ -31,16 +31,7 @@ struct AccessListController: Sendable {
 
     private func add(_ request: Request, context: AppRequestContext, list: AccessRule.List) async throws -> Response {
         let (body, _) = try await request.decodeJSON(NewAccessRule.self, context: context)
-        let rule = try body.rule(on: list, now: Date())
-        // One call must not lock the operator out (the blocklist applies to admin routes).
-        if list == .block, let own = context.clientAddress, rule.cidr.contains(own) {
-            throw APIError.validation(
-                "\(rule.cidr) contains your own address \(IPAddress.format(own)); put your address on the allow list first")
-        }
-        let stored = try await store.putAccessRule(rule)
-        try await lists.refresh(force: true)
-        context.logger.notice(
-            "access rule added", metadata: ["list": "\(list.rawValue)", "cidr": "\(stored.cidr)", "reason": "\(stored.reason)"])
+        let stored = try await actions.addRule(body, on: list, own: context.clientAddress, by: context.actor, logger: context.logger)
         return try JSONResponse.encode(AccessRuleView(stored), status: .created)
     }
 
@@ -50,12 +41,7 @@ struct AccessListController: Sendable {
     }
 
     private func remove(_ list: AccessRule.List, text: String, context: AppRequestContext) async throws -> Response {
-        guard let cidr = CIDR(text.removingPercentEncoding ?? text) else {
-            throw APIError.validation("cidr must be an IPv4 or IPv6 network such as 203.0.113.0/24 (percent-encode the /)")
-        }
-        guard try await store.removeAccessRule(list: list, cidr: cidr) else { throw APIError.accessRuleNotFound }
-        try await lists.refresh(force: true)
-        context.logger.notice("access rule removed", metadata: ["list": "\(list.rawValue)", "cidr": "\(cidr)"])
+        try await actions.removeRule(text, from: list, by: context.actor, logger: context.logger)
         return Response(status: .noContent)
     }
 }

@@ -1,11 +1,13 @@
 import FlashSaleCore
+import Foundation
 import Logging
 import Synchronization
 
 /// Every refusal the shield makes, counted in `/metrics` by reason and detail
 /// (`flashsale_shield_refusals_total`), and logged at most once per reason per
 /// `logInterval` per reason and detail, with the count since the last line: a flood must
-/// not become a log flood.
+/// not become a log flood. Refusals are also tallied by reason and by the sale whose route
+/// they were on, for the operator's dashboard (`LiveStats`).
 final class ShieldEvents: Sendable {
     enum Reason: String, Sendable, CaseIterable {
         /// On the blocklist: 403 `blocked`.
@@ -26,6 +28,12 @@ final class ShieldEvents: Sendable {
         var lastLogged: ContinuousClock.Instant?
     }
     private let pending = Mutex<[String: Pending]>([:])
+    private struct TallyKey: Hashable {
+        let saleID: UUID?
+        let reason: String
+    }
+    /// Bounded: the sales come and go with the catalog (`forget`), the reasons are fixed.
+    private let tally = Mutex<[TallyKey: Int]>([:])
 
     init(metrics: ShopMetrics, logger: Logger, logInterval: Duration = .seconds(10)) {
         self.metrics = metrics
@@ -36,8 +44,10 @@ final class ShieldEvents: Sendable {
     /// - Parameters:
     ///   - detail: a bounded label: the route class, the cap or the timeout that refused.
     ///   - client: the resolved client address, for the log line.
-    func refused(_ reason: Reason, detail: String, client: [UInt8]?) {
+    ///   - saleID: the sale whose route was refused, if any.
+    func refused(_ reason: Reason, detail: String, client: [UInt8]?, saleID: UUID? = nil) {
         metrics.shieldRefusal(reason: reason.rawValue, detail: detail)
+        count(reason.rawValue, saleID: saleID)
         let now = ContinuousClock.now
         let key = reason.rawValue + "/" + detail
         let count: Int? = pending.withLock { all in
@@ -57,5 +67,33 @@ final class ShieldEvents: Sendable {
                 "reason": "\(reason.rawValue)", "detail": "\(detail)", "count": "\(count)",
                 "client": "\(client.map(IPAddress.format) ?? "unknown")",
             ])
+    }
+
+    /// A join asked for proof of work: not refused, but held at the door.
+    func challenged(saleID: UUID) { count("challenged", saleID: saleID) }
+
+    /// Refusals by reason: on one sale's routes, or (nil) on this node in all.
+    func refusals(saleID: UUID?) -> [String: Int] {
+        tally.withLock { tally in
+            var counts: [String: Int] = [:]
+            for (key, count) in tally where saleID == nil || key.saleID == saleID { counts[key.reason, default: 0] += count }
+            return counts
+        }
+    }
+
+    /// Drops the tallies of sales no longer shown.
+    func forget(keeping saleIDs: Set<UUID>) {
+        tally.withLock { $0 = $0.filter { $0.key.saleID.map(saleIDs.contains) ?? true } }
+    }
+
+    private func count(_ reason: String, saleID: UUID?) {
+        tally.withLock { $0[TallyKey(saleID: saleID, reason: reason), default: 0] += 1 }
+    }
+
+    /// The sale id in a shop path (`/api/v1/sales/{id}/...`, `/sales/{id}/...`), if any.
+    static func saleID(inPath path: String) -> UUID? {
+        let parts = path.split(separator: "/")
+        guard let index = parts.firstIndex(of: "sales"), index + 1 < parts.count else { return nil }
+        return UUID(uuidString: String(parts[index + 1]))
     }
 }

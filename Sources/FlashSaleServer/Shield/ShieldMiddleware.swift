@@ -45,7 +45,7 @@ struct ShieldMiddleware: RouterMiddleware {
             context.exemptFromLimits = true
             return try await next(request, context)
         case .blocked:
-            events.refused(.blocked, detail: "blocklist", client: client)
+            events.refused(.blocked, detail: "blocklist", client: client, saleID: ShieldEvents.saleID(inPath: request.uri.path))
             return pages.refusal(.blocked, for: request)
         case .unlisted:
             break
@@ -62,7 +62,8 @@ struct ShieldMiddleware: RouterMiddleware {
             case .other: (.requests, .address(client))
             }
         if let (bucket, key) = spent, let wait = limits.take(bucket, key: key) {
-            events.refused(.rateLimited, detail: bucket.rawValue, client: client)
+            events.refused(
+                .rateLimited, detail: bucket.rawValue, client: client, saleID: ShieldEvents.saleID(inPath: request.uri.path))
             return pages.refusal(.rateLimited(retryAfter: wait), for: request)
         }
         return try await next(request, context)

@@ -5,10 +5,12 @@ import Logging
 import ServiceLifecycle
 
 /// Reloads the storefront cache and feeds every gate the store's count, so that units
-/// returned on other nodes reach this node's gate within one interval.
+/// returned on other nodes reach this node's gate within one interval; sets the per-sale
+/// gauges of the sales whose series are kept (`ShopMetrics.retireSales`).
 struct CatalogRefresher: Service {
     let catalog: SaleCatalog
     let engine: InventoryEngine
+    let waitingRoom: WaitingRoom
     let metrics: ShopMetrics
     let interval: Duration
     let logger: Logger
@@ -16,9 +18,14 @@ struct CatalogRefresher: Service {
     func run() async throws {
         try await repeatUntilShutdown(every: interval, logger: logger, failure: "catalog refresh failed; serving the last copy") {
             let marks = engine.marks()
-            for sale in try await catalog.refresh() {
+            let sales = try await catalog.refresh()
+            let now = Date()
+            metrics.retireSales(sales, now: now)
+            for sale in sales {
                 engine.observe(saleID: sale.id, available: sale.inventory.available, since: marks[sale.id] ?? -1)
-                metrics.inventory(sale)
+                guard metrics.tracks(sale.id) else { continue }
+                metrics.sale(sale, now: now)
+                metrics.queue(saleID: sale.id, waitingRoom.figures(for: sale, now: now))
             }
         }
     }

@@ -57,12 +57,7 @@ struct AdminSaleView: Encodable {
 
 /// `GET /api/v1/admin/sales/{id}/stats`.
 struct SaleStatsView: Encodable {
-    struct Queue: Encodable {
-        let joined: Int
-        let admitted: Int
-        let threshold: Date?
-    }
-    struct Payments: Encodable {
+    struct Payments: Encodable, Sendable {
         let succeeded: Int
         let declined: Int
         let unknown: Int
@@ -77,10 +72,37 @@ struct SaleStatsView: Encodable {
     let reserved: Int
     let sold: Int
     let orders: Int
-    let queue: Queue
+    let queue: QueueFiguresView
     let payments: Payments
 
     enum CodingKeys: String, CodingKey {
         case saleID = "sale_id", quantity, available, reserved, sold, orders, queue, payments
+    }
+}
+
+/// This node's line for one sale, in `/stats` and the `stats` events: API.md's `joined`,
+/// `waiting`, `admitted`, `admission_rate_per_second` (as this node applies it) and
+/// `threshold_lag_seconds`, plus the threshold, the rate achieved and a new shopper's wait.
+struct QueueFiguresView: Encodable, Sendable {
+    let figures: QueueFigures
+
+    enum CodingKeys: String, CodingKey {
+        case joined, waiting, admitted, threshold
+        case admissionRatePerSecond = "admission_rate_per_second"
+        case achievedRatePerSecond = "achieved_admission_rate_per_second"
+        case thresholdLagSeconds = "threshold_lag_seconds"
+        case newShopperWaitSeconds = "new_shopper_wait_seconds"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(figures.joined, forKey: .joined)
+        try c.encode(figures.waiting, forKey: .waiting)
+        try c.encode(figures.admitted, forKey: .admitted)
+        try c.encodeIfPresent(figures.threshold, forKey: .threshold)
+        try c.encode(figures.admissionRatePerSecond, forKey: .admissionRatePerSecond)
+        try c.encode((figures.achievedRatePerSecond * 10).rounded() / 10, forKey: .achievedRatePerSecond)
+        try c.encode((figures.thresholdLagSeconds * 10).rounded() / 10, forKey: .thresholdLagSeconds)
+        try c.encode(figures.newShopperWaitSeconds, forKey: .newShopperWaitSeconds)
     }
 }

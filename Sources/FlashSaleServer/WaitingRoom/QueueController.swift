@@ -54,11 +54,12 @@ struct QueueController: Sendable {
                 do {
                     verdict = try challenges.door(request, context: context, sale: sale, client: client, now: now)
                 } catch {
-                    events.refused(.rateLimited, detail: "joins", client: client)
+                    events.refused(.rateLimited, detail: "joins", client: client, saleID: sale.id)
                     throw error
                 }
                 if case .challenge(let issued) = verdict {
                     metrics.queue(saleID: sale.id, status: "challenge")
+                    events.challenged(saleID: sale.id)
                     return .challenge(issued)
                 }
             }

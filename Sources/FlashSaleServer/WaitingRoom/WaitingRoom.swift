@@ -92,10 +92,15 @@ final class WaitingRoom: Sendable {
         }
     }
 
-    func counters(saleID: UUID) -> (joined: Int, admitted: Int, threshold: Date?) {
-        controllers.withLock { controllers in
-            controllers[saleID].map { ($0.joined, $0.admitted, $0.threshold) } ?? (0, 0, nil)
-        }
+    /// This node's line for `sale` (all zero before anyone joined it here), with the rate
+    /// of this copy of the sale: the one its next answer applies.
+    func figures(for sale: Sale, now: Date) -> QueueFigures {
+        var figures =
+            controllers.withLock { [seconds = monotonicSeconds] in $0[sale.id]?.figures(now: now, monotonicSeconds: seconds) }
+            ?? QueueFigures(admissionRatePerSecond: 0, nodeRatePerSecond: 0)
+        figures.admissionRatePerSecond = sale.admissionRatePerSecond
+        figures.nodeRatePerSecond = Double(sale.admissionRatePerSecond) * nodeShare
+        return figures
     }
 
     /// The JSON body and headers of an answer: the pass in the body and in a cookie.

@@ -1,0 +1,68 @@
+import FlashSaleCore
+import FlashSaleStore
+import Foundation
+
+/// One `stats` event of `GET /api/v1/admin/events` (API.md), also what the dashboard
+/// draws: every live, upcoming and recently ended sale (the catalog's, at most
+/// `SaleCatalog.retention` after its end), with its stock, its line on this node, its
+/// payments and the refusals made on its routes; and this node's refusals by reason.
+struct StatsEvent: Encodable, Sendable {
+    let at: Date
+    let sales: [SaleStats]
+    /// Refusals on this node by reason, sales or not (connection caps, timeouts, ...).
+    let blocked: [String: Int]
+}
+
+struct SaleStats: Encodable, Sendable {
+    let saleID: String
+    let sku: String
+    let name: String
+    let status: String
+    let paused: Bool
+    let startsAt: Date
+    let endsAt: Date
+    let quantity: Int
+    let available: Int
+    let reserved: Int
+    let sold: Int
+    let orders: Int
+    let queue: QueueFiguresView
+    let payments: SaleStatsView.Payments
+    let blocked: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case saleID = "sale_id", sku, name, status, paused, startsAt = "starts_at", endsAt = "ends_at", quantity, available
+        case reserved, sold, orders, queue, payments, blocked
+    }
+}
+
+/// Gathers a `StatsEvent` from what this node already holds: the catalog's copy of each
+/// sale (at most one refresh old), the waiting room's figures, the shield's tallies; the
+/// store is asked only for each sale's payment counts.
+struct LiveStats: Sendable {
+    let catalog: SaleCatalog
+    let waitingRoom: WaitingRoom
+    let store: any Store
+    let events: ShieldEvents
+
+    func snapshot(now: Date = Date()) async throws -> StatsEvent {
+        let sales = catalog.sales.sorted { ($0.startsAt, $0.id.lowercased) > ($1.startsAt, $1.id.lowercased) }
+        events.forget(keeping: Set(sales.map(\.id)))
+        var stats: [SaleStats] = []
+        stats.reserveCapacity(sales.count)
+        for sale in sales {
+            let counts = try await store.paymentCounts(saleID: sale.id)
+            stats.append(
+                SaleStats(
+                    saleID: sale.id.lowercased, sku: sale.sku, name: sale.name, status: sale.status(at: now).rawValue,
+                    paused: sale.paused, startsAt: sale.startsAt, endsAt: sale.endsAt, quantity: sale.quantity,
+                    available: sale.inventory.available, reserved: sale.inventory.reserved, sold: sale.inventory.sold,
+                    orders: counts.orders, queue: QueueFiguresView(figures: waitingRoom.figures(for: sale, now: now)),
+                    payments: .init(
+                        succeeded: counts.succeeded, declined: counts.declined, unknown: counts.unknown, refunded: counts.refunded,
+                        failed: counts.failed),
+                    blocked: events.refusals(saleID: sale.id)))
+        }
+        return StatsEvent(at: now, sales: stats, blocked: events.refusals(saleID: nil))
+    }
+}
