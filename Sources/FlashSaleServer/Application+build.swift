@@ -18,6 +18,8 @@ public func buildApplication(
     paymentProvider: (any PaymentProvider)? = nil
 ) async throws -> some ApplicationProtocol {
     try config.validate()
+    // First: the provider's HTTP client below takes the tracer when it is made.
+    let tracing = try config.otelEndpoint.map { try TracingSetup.bootstrap(endpoint: $0, logger: logger) }
     let metrics = ShopMetrics()
     let store = ObservedStore(try store ?? makeStore(config.database, logger: logger), observer: metrics)
     let engine = InventoryEngine(store: store, observer: metrics)
@@ -37,6 +39,9 @@ public func buildApplication(
     let shieldPages = ShieldPages(renderer: renderer)
 
     let router = Router(context: AppRequestContext.self)
+    // Outermost: every response, refusals and errors included, carries the request's id.
+    router.add(middleware: RequestIDMiddleware())
+    if tracing != nil { router.add(middleware: TracingMiddleware(recordingHeaders: [RequestID.header])) }
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(
@@ -90,8 +95,9 @@ public func buildApplication(
         renderer: renderer, shieldPages: shieldPages
     ).addRoutes(to: router)
 
+    // The exporter first, so that it stops last and sends the spans of the final requests.
     let services: [any Service] =
-        store.services + [
+        (tracing.map { [$0] } ?? []) + store.services + [
             ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
             CatalogRefresher(
                 catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, interval: config.catalogRefreshInterval,

@@ -44,6 +44,9 @@ public struct ServerConfig: Sendable {
     /// The highest proof-of-work level a join can be asked for (`ChallengeLevels.standard`,
     /// 0...6); 0 turns proof of work off (`--proof-of-work-max-level`).
     public var maxChallengeLevel = ChallengeLevels.standard.bits.count - 1
+    /// An OTLP/HTTP collector's base URL (`--otel-endpoint`): traces are exported there.
+    /// Nil: tracing off, at no cost.
+    public var otelEndpoint: URL?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseURL = .default,

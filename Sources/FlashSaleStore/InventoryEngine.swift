@@ -1,6 +1,7 @@
 import FlashSaleCore
 import Foundation
 import Synchronization
+import Tracing
 
 /// The path of a reservation from a request to a durable row.
 ///
@@ -43,8 +44,10 @@ public final class InventoryEngine: Sendable {
     /// Reserves through the gate and the committer. Returns once the outcome is durable.
     public func reserve(_ attempt: ReservationAttempt, knownAvailable: Int) async throws -> Answer {
         let lane = lane(for: attempt.saleID, knownAvailable: knownAvailable)
-        return try await withCheckedThrowingContinuation { continuation in
-            lane.enqueue(attempt, continuation: continuation, engine: self)
+        return try await withSpanWhenTracing("inventory.reserve") { _ in
+            try await withCheckedThrowingContinuation { continuation in
+                lane.enqueue(attempt, continuation: continuation, engine: self)
+            }
         }
     }
 
@@ -96,7 +99,7 @@ public final class InventoryEngine: Sendable {
             }
             let start = ContinuousClock.now
             do {
-                let result = try await store.commitReservations(batch.map(\.attempt), saleID: lane.saleID, now: Date())
+                let result = try await commitTraced(batch, saleID: lane.saleID)
                 observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: false)
                 lane.finish(available: result.inventory.available)
                 for (waiter, outcome) in zip(batch, result.outcomes) {
@@ -111,9 +114,37 @@ public final class InventoryEngine: Sendable {
     }
 }
 
+// MARK: Tracing
+
+extension InventoryEngine {
+    /// The most requests one batch span links to (OpenTelemetry's default link limit).
+    static let maxLinks = 128
+
+    /// Commits a batch in a span of its own. A batch serves many requests, so it is no one
+    /// request's child: it is the root of a trace of its own, linked to the
+    /// `inventory.reserve` span of each request it carries (the first `maxLinks`); each
+    /// request's trace shows its wait in that span. Its transaction is its child.
+    fileprivate func commitTraced(_ batch: [Waiter], saleID: UUID) async throws -> BatchResult {
+        try await withSpan("inventory.batch", context: .topLevel) { span in
+            if span.isRecording {
+                span.attributes["flashsale.sale_id"] = saleID.lowercased
+                span.attributes["flashsale.batch.size"] = batch.count
+                for waiter in batch.prefix(Self.maxLinks) {
+                    if let context = waiter.context { span.addLink(SpanLink(context: context, attributes: [:])) }
+                }
+            }
+            return try await store.traced("commit_reservations") {
+                try await store.commitReservations(batch.map(\.attempt), saleID: saleID, now: Date())
+            }
+        }
+    }
+}
+
 private struct Waiter: Sendable {
     var attempt: ReservationAttempt
     var continuation: CheckedContinuation<InventoryEngine.Answer, any Error>
+    /// The requesting task's trace context, for the batch span's link.
+    var context: ServiceContext? = ServiceContext.current
 }
 
 /// One sale's gate and queue.

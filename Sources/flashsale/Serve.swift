@@ -62,10 +62,14 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Create a demo sale (100 units, opening 30 s after start) when none is running.") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log format: text or json (one JSON object per line).") var logFormat = "text"
+    @Option(help: "Base URL of an OTLP/HTTP collector, such as http://127.0.0.1:4318; traces off when absent. [FLASHSALE_OTEL_ENDPOINT]")
+    var otelEndpoint: String?
 
     func run() async throws {
-        let logger = try LogSetup.bootstrap(level: logLevel, format: logFormat)
+        let otel = try otelEndpointURL()
+        let logger = try LogSetup.bootstrap(level: logLevel, format: logFormat, traceIDs: otel != nil)
         var config = ServerConfig(host: host, database: try store.resolved(), demoSale: demo)
+        config.otelEndpoint = otel
         if let port = try port ?? Environment.value("FLASHSALE_PORT").map(Self.parsePort) { config.port = port }
         if let token = adminToken ?? Environment.value("FLASHSALE_ADMIN_TOKEN") {
             config.adminToken = token
@@ -119,6 +123,14 @@ struct Serve: AsyncParsableCommand {
         logger.info("starting", metadata: ["database": "\(config.database)", "node": "\(nodeIndex + 1)/\(nodeCount)"])
         let app = try await buildApplication(config, logger: logger)
         try await app.runService()
+    }
+
+    func otelEndpointURL() throws -> URL? {
+        guard let text = otelEndpoint ?? Environment.value("FLASHSALE_OTEL_ENDPOINT") else { return nil }
+        guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw ValidationError("--otel-endpoint must be an http(s) URL, such as http://127.0.0.1:4318")
+        }
+        return url
     }
 
     func shieldSettings() throws -> ShieldSettings {

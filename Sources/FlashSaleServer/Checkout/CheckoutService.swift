@@ -3,6 +3,7 @@ import FlashSalePayments
 import FlashSaleStore
 import Foundation
 import Logging
+import Tracing
 
 /// Paying for a reservation: the attempt is stored before the provider is called, the
 /// provider is called with a key derived from the attempt, and its answer is settled in
@@ -64,7 +65,10 @@ final class CheckoutService: Sendable {
                 quantity: reservation.quantity, amountCents: reservation.amountCents, currency: sale.currency,
                 cardFingerprint: fingerprint, addressKey: postal.doorKey,
                 chargeID: nil, idempotency: claim, response: nil, createdAt: now, updatedAt: now, flags: flags)
-            switch try await store.beginPayment(payment, perCustomerLimit: sale.perCustomerLimit, now: now) {
+            let begun = try await store.traced("begin_payment") {
+                try await store.beginPayment(payment, perCustomerLimit: sale.perCustomerLimit, now: now)
+            }
+            switch begun {
             case .refused(let refusal):
                 metrics.payment(saleID: sale.id, outcome: refusal.code)
                 if refusal.code == APIError.limitExceeded.code { try await release(reservation) }
@@ -121,7 +125,11 @@ final class CheckoutService: Sendable {
             reference: payment.id.lowercased)
         let result: ChargeResult
         do {
-            switch try await chargeUnlessUnsent(request, key: payment.providerKey) {
+            let outcome = try await withSpanWhenTracing("payment.charge") { span in
+                span.attributes["flashsale.payment_id"] = payment.id.lowercased
+                return try await chargeUnlessUnsent(request, key: payment.providerKey)
+            }
+            switch outcome {
             case .succeeded(let chargeID): result = .charged(chargeID: chargeID)
             case .declined(let reason): result = .declined(reason: reason)
             }
@@ -163,7 +171,10 @@ final class CheckoutService: Sendable {
 
     /// Applies the provider's answer; the reconciler settles through here too.
     func settle(_ payment: PaymentRecord, _ result: ChargeResult) async throws -> PaymentRecord {
-        guard let settled = try await store.settlePayment(id: payment.id, result: result, now: Date()) else {
+        let settled = try await store.traced("settle_payment") {
+            try await store.settlePayment(id: payment.id, result: result, now: Date())
+        }
+        guard let settled else {
             throw StoreError.corruptRow("payment \(payment.id.lowercased) vanished")
         }
         if settled.status != payment.status {

@@ -8,6 +8,7 @@ import Glibc
 import AsyncHTTPClient
 import Logging
 import ServiceLifecycle
+import Tracing
 
 /// Resolves payment attempts that a timeout or a crash left `pending` or `unknown`, by
 /// asking the provider for the charge made with the attempt's key. Nothing waits for the
@@ -58,7 +59,11 @@ struct OutboxWorker: Service {
     func deliverDue(now: Date) async throws {
         for message in try await store.claimOutbox(now: now, lease: 30, limit: 32) {
             do {
-                try await deliver(message)
+                // A trace of its own per delivery: the payment's request ended long before.
+                try await withSpanWhenTracing("outbox.deliver", ofKind: .consumer) { span in
+                    span.attributes["flashsale.outbox.kind"] = message.kind.rawValue
+                    try await deliver(message)
+                }
                 try await store.completeOutbox(id: message.id, now: Date())
                 metrics.outbox(kind: message.kind.rawValue, outcome: "delivered")
             } catch {

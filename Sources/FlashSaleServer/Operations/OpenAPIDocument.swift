@@ -74,7 +74,12 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/readyz": {
@@ -135,7 +140,12 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/metrics": {
@@ -157,7 +167,12 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/openapi.json": {
@@ -189,7 +204,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/sales": {
@@ -203,6 +223,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/IfNoneMatch"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -250,6 +273,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/IfNoneMatch"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -306,6 +332,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueueProofHeader"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -381,6 +410,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueueProofHeader"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -458,6 +490,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/QueuePassCookie"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -667,6 +702,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ReservationID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -742,6 +780,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/IdempotencyKey"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -980,6 +1021,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/OrderID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1177,7 +1221,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       },
       "get": {
         "operationId": "listAdminSales",
@@ -1211,7 +1260,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/admin/sales/{id}": {
@@ -1229,6 +1283,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1271,6 +1328,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -1377,6 +1437,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/SaleID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1450,6 +1513,9 @@ enum OpenAPIDocument {
               "maximum": 1000,
               "default": 100
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1514,6 +1580,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/OrderID"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1631,6 +1700,9 @@ enum OpenAPIDocument {
               "minimum": 1,
               "format": "int64"
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1759,7 +1831,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       },
       "get": {
         "operationId": "listBlockRules",
@@ -1793,7 +1870,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/admin/blocklist/{cidr}": {
@@ -1826,6 +1908,9 @@ enum OpenAPIDocument {
                 "value": "2001:db8::/48"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -1931,6 +2016,9 @@ enum OpenAPIDocument {
                 "value": "24"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2075,7 +2163,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       },
       "get": {
         "operationId": "listAllowRules",
@@ -2109,7 +2202,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/api/v1/admin/allowlist/{cidr}": {
@@ -2142,6 +2240,9 @@ enum OpenAPIDocument {
                 "value": "2001:db8::/48"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2247,6 +2348,9 @@ enum OpenAPIDocument {
                 "value": "24"
               }
             }
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2335,7 +2439,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/sales/{id}": {
@@ -2351,6 +2460,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/AcceptPage"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2435,6 +2547,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/AcceptPage"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2508,6 +2623,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/AcceptPage"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -2865,6 +2983,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -2930,6 +3051,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "responses": {
@@ -3020,7 +3144,12 @@ enum OpenAPIDocument {
           "429": {
             "$ref": "#/components/responses/RateLimited"
           }
-        }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/RequestID"
+          }
+        ]
       }
     },
     "/admin/sign-out": {
@@ -3040,6 +3169,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -3112,6 +3244,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -3236,6 +3371,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -3320,6 +3458,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -3398,6 +3539,9 @@ enum OpenAPIDocument {
         "parameters": [
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -3479,6 +3623,9 @@ enum OpenAPIDocument {
           },
           {
             "$ref": "#/components/parameters/ConsoleSession"
+          },
+          {
+            "$ref": "#/components/parameters/RequestID"
           }
         ],
         "requestBody": {
@@ -5095,6 +5242,16 @@ enum OpenAPIDocument {
         "description": "The operator's signed session, set by `POST /admin/sign-in`.",
         "schema": {
           "type": "string"
+        }
+      },
+      "RequestID": {
+        "name": "X-Request-Id",
+        "in": "header",
+        "required": false,
+        "description": "The caller's id for this request (such as a proxy's `$request_id`), kept when it is 1-128 characters of `A-Z a-z 0-9 . _ : -`, else replaced by one the shop makes. Every response carries the id in force as `X-Request-Id`, and the shop's log lines for the request carry it as `request_id`.",
+        "schema": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9._:-]{1,128}$"
         }
       }
     },

@@ -73,6 +73,8 @@ final class MalformedRequestResponder: ChannelDuplexHandler, RemovableChannelHan
         head.headerFields[.contentType] = "application/json; charset=utf-8"
         head.headerFields[.contentLength] = String(refusal.body.count)
         head.headerFields[.connection] = "close"
+        // A request the parser refused has no id of its own worth keeping.
+        head.headerFields[RequestID.header] = RequestID.generate()
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(ByteBuffer(bytes: refusal.body))), promise: nil)
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
