@@ -190,9 +190,12 @@ import Testing
                     let stats = try await two.stats(sale)
                     return (stats.json["queue"] as? [String: Any])?["admission_rate_per_second"] as? Int
                 }
-                // The other node has taken the sale into its catalog.
+                // The other node has taken the sale into its catalog (its sale list is the
+                // catalog's), so that its stats show the catalog's rate, not the store's.
                 let seen = ContinuousClock.now
-                while try await appliedRate() != 40, ContinuousClock.now - seen < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+                while try await !two.send(.get, "/api/v1/sales").text.contains(sale), ContinuousClock.now - seen < .seconds(5) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 #expect(try await appliedRate() == 40)
 
                 // Three changes: a busy test machine may delay one, not every one.
