@@ -50,6 +50,10 @@ import Testing
     @Test func signingInSetsASignedHttpOnlyStrictCookieThatOpensReadsButNotJSONChanges() async throws {
         try await withApp { client, _ in
             let sale = try await client.createSale(["name": "Red sneaker"])
+            let signInPage = try await client.send(.get, "/admin")
+            #expect(!signInPage.text.contains("sign-in-error"), "no error before a try")
+            let huge = try await client.post("/admin/sign-in", form: "token=" + String(repeating: "A", count: 70_000))
+            #expect(huge.status == .contentTooLarge)
             let wrong = try await client.post("/admin/sign-in", form: "token=guess")
             #expect(wrong.status == .unauthorized)
             #expect(wrong.headers[.setCookie] == nil)
@@ -72,6 +76,10 @@ import Testing
             let out = try await client.post("/admin/sign-out", form: "csrf=\(csrf)", cookie: cookie)
             #expect(out.status == .seeOther)
             #expect(out.headers[.setCookie]?.contains("Max-Age=0") == true)
+            // The signed-out cookie opens nothing any more, even if a copy was kept.
+            let after = try await client.send(.get, "/admin", headers: [.cookie: cookie])
+            #expect(after.text.contains("action=\"/admin/sign-in\"") && !after.text.contains(sale))
+            #expect(try await client.post("/admin/sales/\(sale)/pause", form: "csrf=\(csrf)", cookie: cookie).status == .unauthorized)
         }
     }
 
@@ -118,6 +126,22 @@ import Testing
             let page = try await client.send(.get, "/admin", headers: [.cookie: cookie])
             #expect(page.text.contains("admission_rate_per_second: 1000 → 80"))
             #expect(page.text.contains("paused: false → true"))
+        }
+    }
+
+    @Test func endingASaleThatHasNotOpenedEndsItAndPausingTwiceRecordsOnce() async throws {
+        try await withApp { client, store in
+            let sale = try await client.createSale([
+                "starts_at": Timestamp.format(Date().addingTimeInterval(3_600)), "ends_at": Timestamp.format(Date().addingTimeInterval(7_200)),
+            ])
+            let id = UUID(uuidString: sale)!
+            let (cookie, csrf) = try await Self.signIn(client)
+            #expect(try await client.post("/admin/sales/\(sale)/end", form: "csrf=\(csrf)", cookie: cookie).status == .seeOther)
+            #expect(try await store.sale(id: id)?.status(at: Date()) == .ended)
+            _ = try await client.post("/admin/sales/\(sale)/pause", form: "csrf=\(csrf)", cookie: cookie)
+            _ = try await client.post("/admin/sales/\(sale)/pause", form: "csrf=\(csrf)", cookie: cookie)
+            let updates = try await store.auditEntries(limit: 50, saleID: id, before: nil).filter { $0.action == .saleUpdated }
+            #expect(updates.count == 2, "the end and one pause: \(updates.map(\.after))")
         }
     }
 

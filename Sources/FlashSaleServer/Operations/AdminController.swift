@@ -52,14 +52,6 @@ struct AdminController: Sendable {
         // The rate as this node applies it: its catalog's copy of the sale.
         let queue = waitingRoom.figures(for: catalog.entry(id)?.sale ?? sale, now: Date())
         let payments = try await store.paymentCounts(saleID: id)
-        let view = SaleStatsView(
-            saleID: id.lowercased, quantity: sale.quantity, available: sale.inventory.available,
-            reserved: sale.inventory.reserved, sold: sale.inventory.sold,
-            orders: payments.orders,
-            queue: QueueFiguresView(figures: queue),
-            payments: .init(
-                succeeded: payments.succeeded, declined: payments.declined, unknown: payments.unknown,
-                refunded: payments.refunded, failed: payments.failed))
-        return try JSONResponse.encode(view)
+        return try JSONResponse.encode(SaleStatsView(sale: sale, payments: payments, queue: queue))
     }
 }

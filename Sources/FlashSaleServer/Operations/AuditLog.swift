@@ -22,6 +22,8 @@ struct AuditLog: Sendable {
         do {
             entry.before = try before.map { try JSONCoding.object($0) }
             entry.after = try after.map { try JSONCoding.object($0) }
+            // A change that changed nothing (pausing a paused sale) is not one.
+            if entry.before != nil, entry.before == entry.after { return }
             _ = try await store.appendAudit(entry)
         } catch {
             logger.error(

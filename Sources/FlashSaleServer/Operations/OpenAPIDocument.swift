@@ -3223,6 +3223,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
           }
         }
       }
@@ -3332,6 +3335,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/ConsolePage"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
           }
         }
       }
@@ -3437,6 +3443,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/ConsolePage"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
           }
         }
       }
@@ -3518,6 +3527,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/ConsolePage"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
           }
         }
       }
@@ -3599,6 +3611,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/ConsolePage"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
           }
         }
       }
@@ -3680,6 +3695,9 @@ enum OpenAPIDocument {
           },
           "409": {
             "$ref": "#/components/responses/ConsolePage"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
           }
         }
       }

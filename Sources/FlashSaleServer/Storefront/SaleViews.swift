@@ -78,6 +78,21 @@ struct SaleStatsView: Encodable {
     enum CodingKeys: String, CodingKey {
         case saleID = "sale_id", quantity, available, reserved, sold, orders, queue, payments
     }
+
+    /// A sale's counts (from `sale`, as fresh as the caller read it), its payments and this
+    /// node's line.
+    init(sale: Sale, payments counts: PaymentCounts, queue figures: QueueFigures) {
+        saleID = sale.id.lowercased
+        quantity = sale.quantity
+        available = sale.inventory.available
+        reserved = sale.inventory.reserved
+        sold = sale.inventory.sold
+        orders = counts.orders
+        queue = QueueFiguresView(figures: figures)
+        payments = Payments(
+            succeeded: counts.succeeded, declined: counts.declined, unknown: counts.unknown, refunded: counts.refunded,
+            failed: counts.failed)
+    }
 }
 
 /// This node's line for one sale, in `/stats` and the `stats` events: API.md's `joined`,

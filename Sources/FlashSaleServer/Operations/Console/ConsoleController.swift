@@ -24,7 +24,8 @@ struct ConsoleController: Sendable {
         router.post("admin/sign-in", use: signIn)
         router.post("admin/sign-out") { request, context in
             try await form(request, context: context) { _, _ in
-                Response(status: .seeOther, headers: [.location: "/admin", .setCookie: ConsoleSession.clearCookie])
+                if let current = session.session(in: request, now: Date()) { session.revoke(current) }
+                return Response(status: .seeOther, headers: [.location: "/admin", .setCookie: ConsoleSession.clearCookie])
             }
         }
         router.post("admin/sales") { request, context in
@@ -99,7 +100,9 @@ struct ConsoleController: Sendable {
     }
 
     private func signInPage(error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
-        renderer.render("console-sign-in", ["title": "Operator sign-in", "error": error as Any], status: status)
+        var view: [String: Any] = ["title": "Operator sign-in"]
+        if let error { view["error"] = error }
+        return renderer.render("console-sign-in", view, status: status)
     }
 
     /// How the request proved it is the operator: nil when it did not.

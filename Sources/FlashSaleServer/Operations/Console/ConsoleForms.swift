@@ -8,8 +8,9 @@ enum ConsoleForms {
     /// The fields of an `application/x-www-form-urlencoded` body (HTML 4.01 §17.13.4;
     /// `+` is a space). A field given twice keeps its first value.
     static func fields(_ request: Request, context: AppRequestContext) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
-        return parse(String(buffer: body))
+        // Past the upload limit: 413, as for the JSON API.
+        let body = try await request.collectBody(limit: context.maxUploadSize)
+        return parse(String(decoding: body, as: UTF8.self))
     }
 
     static func parse(_ text: String) -> [String: String] {
@@ -64,7 +65,9 @@ enum ConsoleForms {
         switch action {
         case "pause": return SalePatch(paused: true)
         case "resume": return SalePatch(paused: false)
-        case "end": return SalePatch(endsAt: now)
+        case "end":
+            // A sale not yet open ends before it starts: its opening moves to now as well.
+            return sale.startsAt > now ? SalePatch(startsAt: now, endsAt: now.addingTimeInterval(0.001)) : SalePatch(endsAt: now)
         case "extend":
             guard let minutes = Int(fields["minutes"] ?? ""), (1...1_440).contains(minutes) else {
                 throw .validation("minutes must be between 1 and 1440")

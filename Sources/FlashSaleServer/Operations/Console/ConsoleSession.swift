@@ -2,6 +2,7 @@ import Crypto
 import FlashSaleCore
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The operator's signed-in session at `/admin`: a stateless cookie any node verifies, so
 /// that a dashboard behind a load balancer needs no shared session store.
@@ -23,9 +24,13 @@ struct ConsoleSession: Sendable {
 
     /// Kept as bytes: `SymmetricKey` is not `Sendable`.
     private let key: [UInt8]
+    /// Sessions signed out before they expired, by nonce, until they would have expired:
+    /// on this node (a cookie has no server state to delete; the browser drops it too).
+    private let revoked: Revocations
 
     init(secret: String, adminToken: String) {
         key = Array(SHA256.hash(data: Data("flashsale-console\u{0}\(secret)\u{0}\(adminToken)".utf8)))
+        revoked = Revocations()
     }
 
     /// A new session from `now`, as its cookie value.
@@ -45,7 +50,7 @@ struct ConsoleSession: Sendable {
         let body = parts[0..<3].joined(separator: ".")
         guard AdminAuthMiddleware<AppRequestContext>.constantTimeEqual(Array(tag(body).utf8), Array(parts[3].utf8)) else { return nil }
         let expires = Date(timeIntervalSince1970: Double(ms) / 1000)
-        guard expires > now else { return nil }
+        guard expires > now, !revoked.contains(nonce, now: now) else { return nil }
         return Session(nonce: nonce, expires: expires)
     }
 
@@ -60,6 +65,9 @@ struct ConsoleSession: Sendable {
         }
         return nil
     }
+
+    /// Signs a session out on this node: its cookie opens nothing here from now on.
+    func revoke(_ session: Session) { revoked.add(session) }
 
     /// The anti-forgery token the session's forms carry.
     func formToken(for session: Session) -> String { tag("csrf." + Base64URL.encode(session.nonce)) }
@@ -78,5 +86,27 @@ struct ConsoleSession: Sendable {
 
     private func tag(_ body: String) -> String {
         Base64URL.encode(Array(HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: key))))
+    }
+}
+
+/// Revoked sessions, forgotten once they would have expired anyway; at most `limit`
+/// (sign-outs are rare: a flood of them keeps the newest).
+final class Revocations: Sendable {
+    static let limit = 10_000
+    private let nonces = Mutex<[[UInt8]: Date]>([:])
+
+    func add(_ session: ConsoleSession.Session) {
+        nonces.withLock { nonces in
+            nonces[session.nonce] = session.expires
+            if nonces.count > Self.limit, let oldest = nonces.min(by: { $0.value < $1.value })?.key { nonces[oldest] = nil }
+        }
+    }
+
+    func contains(_ nonce: [UInt8], now: Date) -> Bool {
+        nonces.withLock { nonces in
+            guard let expires = nonces[nonce] else { return false }
+            if expires <= now { nonces[nonce] = nil }
+            return expires > now
+        }
     }
 }

@@ -20,7 +20,7 @@ struct ConsoleView {
     let now: Date
 
     var context: [String: Any] {
-        let shown = Set(event.sales.map(\.saleID))
+        let shown = Set(event.sales.map(\.counts.saleID))
         let currencies = Dictionary(sales.map { ($0.id, $0.currency) }, uniquingKeysWith: { first, _ in first })
         var context: [String: Any] = [
             "title": "Operator dashboard",
@@ -57,30 +57,31 @@ struct ConsoleView {
         context["hasPast"] = !(context["past"] as? [Any] ?? []).isEmpty
         if let csrf { context["csrf"] = csrf }
         // A problem with a sale not on the page (an unknown id) is shown at the top.
-        if let problem, problem.saleID.map({ !shown.contains($0.lowercased) }) ?? true {
+        if let problem, problem.newSale == nil, problem.saleID.map({ !shown.contains($0.lowercased) }) ?? true {
             context["problem"] = ["message": problem.message, "section": problem.section ?? ""]
         }
         return context
     }
 
-    private func card(_ stats: SaleStats) -> [String: Any] {
+    private func card(_ sale: SaleStats) -> [String: Any] {
+        let stats = sale.counts
         let figures = stats.queue.figures
         var card: [String: Any] = [
-            "id": stats.saleID, "name": stats.name, "sku": stats.sku, "status": stats.status,
-            "starts": Timestamp.format(stats.startsAt), "ends": Timestamp.format(stats.endsAt),
+            "id": stats.saleID, "name": sale.name, "sku": sale.sku, "status": sale.status,
+            "starts": Timestamp.format(sale.startsAt), "ends": Timestamp.format(sale.endsAt),
             "quantity": stats.quantity, "available": stats.available, "reserved": stats.reserved, "sold": stats.sold,
             "orders": stats.orders, "joined": figures.joined, "waiting": figures.waiting, "admitted": figures.admitted,
             "rate": figures.admissionRatePerSecond, "achieved": String(format: "%.1f", figures.achievedRatePerSecond),
             "lag": String(format: "%.1f", figures.thresholdLagSeconds), "wait": figures.newShopperWaitSeconds,
             "succeeded": stats.payments.succeeded, "declined": stats.payments.declined, "unknown": stats.payments.unknown,
             "refunded": stats.payments.refunded, "failed": stats.payments.failed,
-            "blocked": Self.counts(stats.blocked), "paused": stats.paused,
-            "open": stats.status != SaleStatus.ended.rawValue,
+            "blocked": Self.counts(sale.blocked), "paused": sale.paused,
+            "open": sale.status != SaleStatus.ended.rawValue,
         ]
         if let id = UUID(uuidString: stats.saleID) {
             let draw = lottery(id)
             card["commitment"] = draw.commitment
-            if now >= stats.startsAt { card["seed"] = draw.seedHex }
+            if now >= sale.startsAt { card["seed"] = draw.seedHex }
             if let problem, problem.saleID == id { card["saleProblem"] = problem.message }
         }
         return card

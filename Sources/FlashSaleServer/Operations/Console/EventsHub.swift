@@ -77,14 +77,14 @@ final class EventsHub: Service, Sendable {
             state.latest = chunk
             var kept: [String: [ChartPoint]] = [:]
             for sale in event.sales {
-                var points = state.history[sale.saleID] ?? []
+                var points = state.history[sale.counts.saleID] ?? []
                 points.append(
                     ChartPoint(
-                        t: t, available: sale.available, reserved: sale.reserved, sold: sale.sold, waiting: sale.queue.figures.waiting,
-                        rate: (sale.queue.figures.achievedRatePerSecond * 10).rounded() / 10,
-                        lag: (sale.queue.figures.thresholdLagSeconds * 10).rounded() / 10))
+                        t: t, available: sale.counts.available, reserved: sale.counts.reserved, sold: sale.counts.sold, waiting: sale.counts.queue.figures.waiting,
+                        rate: (sale.counts.queue.figures.achievedRatePerSecond * 10).rounded() / 10,
+                        lag: (sale.counts.queue.figures.thresholdLagSeconds * 10).rounded() / 10))
                 if points.count > Self.historyLength { points.removeFirst(points.count - Self.historyLength) }
-                kept[sale.saleID] = points
+                kept[sale.counts.saleID] = points
             }
             // Sales that left the catalog leave the history with it.
             state.history = kept

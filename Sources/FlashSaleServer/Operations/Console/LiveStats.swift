@@ -13,26 +13,31 @@ struct StatsEvent: Encodable, Sendable {
     let blocked: [String: Int]
 }
 
+/// One sale of a `stats` event: its `/stats` view, plus what the dashboard shows of it.
 struct SaleStats: Encodable, Sendable {
-    let saleID: String
+    let counts: SaleStatsView
     let sku: String
     let name: String
     let status: String
     let paused: Bool
     let startsAt: Date
     let endsAt: Date
-    let quantity: Int
-    let available: Int
-    let reserved: Int
-    let sold: Int
-    let orders: Int
-    let queue: QueueFiguresView
-    let payments: SaleStatsView.Payments
     let blocked: [String: Int]
 
     enum CodingKeys: String, CodingKey {
-        case saleID = "sale_id", sku, name, status, paused, startsAt = "starts_at", endsAt = "ends_at", quantity, available
-        case reserved, sold, orders, queue, payments, blocked
+        case sku, name, status, paused, startsAt = "starts_at", endsAt = "ends_at", blocked
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try counts.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sku, forKey: .sku)
+        try c.encode(name, forKey: .name)
+        try c.encode(status, forKey: .status)
+        try c.encode(paused, forKey: .paused)
+        try c.encode(startsAt, forKey: .startsAt)
+        try c.encode(endsAt, forKey: .endsAt)
+        try c.encode(blocked, forKey: .blocked)
     }
 }
 
@@ -51,17 +56,12 @@ struct LiveStats: Sendable {
         var stats: [SaleStats] = []
         stats.reserveCapacity(sales.count)
         for sale in sales {
-            let counts = try await store.paymentCounts(saleID: sale.id)
+            let counts = SaleStatsView(
+                sale: sale, payments: try await store.paymentCounts(saleID: sale.id), queue: waitingRoom.figures(for: sale, now: now))
             stats.append(
                 SaleStats(
-                    saleID: sale.id.lowercased, sku: sale.sku, name: sale.name, status: sale.status(at: now).rawValue,
-                    paused: sale.paused, startsAt: sale.startsAt, endsAt: sale.endsAt, quantity: sale.quantity,
-                    available: sale.inventory.available, reserved: sale.inventory.reserved, sold: sale.inventory.sold,
-                    orders: counts.orders, queue: QueueFiguresView(figures: waitingRoom.figures(for: sale, now: now)),
-                    payments: .init(
-                        succeeded: counts.succeeded, declined: counts.declined, unknown: counts.unknown, refunded: counts.refunded,
-                        failed: counts.failed),
-                    blocked: events.refusals(saleID: sale.id)))
+                    counts: counts, sku: sale.sku, name: sale.name, status: sale.status(at: now).rawValue, paused: sale.paused,
+                    startsAt: sale.startsAt, endsAt: sale.endsAt, blocked: events.refusals(saleID: sale.id)))
         }
         return StatsEvent(at: now, sales: stats, blocked: events.refusals(saleID: nil))
     }
