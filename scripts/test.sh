@@ -19,11 +19,12 @@ echo "PostgreSQL suite: ${FLASHSALE_TEST_POSTGRES_URL:-off}"
 
 # One build of everything, then the tests without relinking.
 swift build --build-tests "$@"
-# Suites that measure time (crowds against their promises of order and rate, the event
-# stream's cadence, a rate change reaching another node) and the attack runs (real
-# slowhttptest, wrk and 2,000 sockets, which load the machine) run after the rest, each
-# group on its own, so that they measure the shop and not the other tests.
-timed='CrowdScaleTests|EventsStreamTests|aRateChangedOnOneNodeIsAppliedByTheOther'
+# Suites that measure time or wait on a real provider (crowds against their promises of
+# order and rate, the event stream's cadence, a rate change reaching another node, a traced
+# payment through a spawned provider) and the attack runs (real slowhttptest, wrk and 2,000
+# sockets, which load the machine) run after the rest, each group on its own, so that they
+# measure the shop and not the other tests.
+timed='CrowdScaleTests|EventsStreamTests|aRateChangedOnOneNodeIsAppliedByTheOther|TracingTests'
 swift test --skip-build --skip AttackSuiteTests --skip "$timed" "$@"
 swift test --skip-build --filter "$timed" "$@"
 swift test --skip-build --filter AttackSuiteTests "$@"

@@ -103,9 +103,12 @@ import Testing
             arguments: { _ in [] }, environment: { ["OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_EXPORTER_OTLP_ENDPOINT": $0] }
         ) { shop, received in
             let paid = try await Self.buyOne(from: shop, requestID: "pay-8")
-            #expect(paid.status == 201, "\(paid.text)")
+            // 202 (pending) when a loaded machine makes the provider call time out: the
+            // provider was still called, and the reconciler may ask it again.
+            #expect(paid.status == 201 || paid.status == 202, "\(paid.text)")
             try await Task.sleep(for: .seconds(1))  // ten export intervals, were an exporter running
-            #expect(received.traceparents.withLock { $0 } == [""])
+            let traceparents = received.traceparents.withLock { $0 }
+            #expect(!traceparents.isEmpty && traceparents.allSatisfy(\.isEmpty), "\(traceparents)")
             #expect(received.traces.withLock { $0.isEmpty })
         }
         let bad = Process()
