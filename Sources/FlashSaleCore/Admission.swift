@@ -48,7 +48,9 @@ public struct AdmissionController: Sendable {
     /// The sale's rate and opening this state was built for; a patch may change either.
     private var configuredRate: Int
     private var opening: Date?
-    private let nodeShare: Double
+    private var nodeShare: Double
+    /// Where the other nodes' thresholds allow this one's (`ClusterAdmission.bounds`).
+    private var bounds = ThresholdBounds.none
     private var noShows: NoShowCompensation
     private var arrivals = ArrivalHistogram()
     /// Releases not yet claimed by an admission, oldest first: (monotonic time, arrivals).
@@ -116,7 +118,24 @@ public struct AdmissionController: Sendable {
     /// A burst of up to one second's share lets a quiet bucket admit a crowd's first poll
     /// round at once without ever exceeding the rate over a longer window.
     private static func bucket(ratePerSecond: Double) -> LeakyBucket {
-        LeakyBucket(ratePerSecond: ratePerSecond, burst: max(1, Int(ratePerSecond.rounded(.down))))
+        LeakyBucket(ratePerSecond: ratePerSecond, burst: burst(ratePerSecond))
+    }
+
+    private static func burst(_ ratePerSecond: Double) -> Int { max(1, Int(ratePerSecond.rounded(.down))) }
+
+    /// Takes up a new share of the sale's rate (the live nodes changed) and the bounds the
+    /// other nodes' thresholds put on this one's. Admissions already made keep their place
+    /// in the bucket: a node that dies hands its share to the others without a burst.
+    public mutating func follow(nodeShare share: Double, bounds: ThresholdBounds) {
+        self.bounds = bounds
+        guard share > 0, abs(share - nodeShare) > 1e-9 else { return }
+        nodeShare = share
+        retune()
+    }
+
+    private mutating func retune() {
+        ratePerSecond = max(Double(configuredRate) * nodeShare, 0.001)
+        bucket = bucket.retuned(ratePerSecond: ratePerSecond, burst: Self.burst(ratePerSecond))
     }
 
     /// Takes up the operator's changes to the sale: a new rate applies from this answer on;
@@ -125,8 +144,7 @@ public struct AdmissionController: Sendable {
     private mutating func follow(_ sale: Sale) {
         if sale.admissionRatePerSecond != configuredRate {
             configuredRate = sale.admissionRatePerSecond
-            ratePerSecond = max(Double(configuredRate) * nodeShare, 0.001)
-            bucket = Self.bucket(ratePerSecond: ratePerSecond)
+            retune()
         }
         if let opening, opening != sale.startsAt, admitted == 0 {
             arrivals = ArrivalHistogram()
@@ -286,13 +304,19 @@ public struct AdmissionController: Sendable {
             return
         }
         releaseCredit = min(target, releaseCredit + ratePerSecond * elapsed)
+        if let floor = bounds.floor?.timeIntervalSince1970, floor > threshold!.timeIntervalSince1970 {
+            // Another node let these arrivals through already: they pass here too, unpaid.
+            let caughtUp = arrivals.advance(threshold: threshold!.timeIntervalSince1970, credit: .greatestFiniteMagnitude, limit: min(floor, now))
+            threshold = Date(timeIntervalSince1970: caughtUp.threshold)
+        }
         // Releases nobody claimed in time: their shoppers left or are not asking.
         dropLead { monotonic - $0.time > Self.releasePatience }
         let ready = lead.reduce(0) { $0 + $1.count }
         let wanted = min(target - ready, releaseCredit)
         guard wanted > 0 else { return }
         let current = threshold!.timeIntervalSince1970
-        let moved = arrivals.advance(threshold: current, credit: wanted, limit: now)
+        let limit = min(now, bounds.ceiling?.timeIntervalSince1970 ?? now)
+        let moved = arrivals.advance(threshold: current, credit: wanted, limit: limit)
         threshold = Date(timeIntervalSince1970: moved.threshold)
         let released = wanted - moved.credit
         if released > 0 {
@@ -366,6 +390,16 @@ public struct AdmissionController: Sendable {
     /// A shopper admitted at `admittedAt` reserved at `now`: one admission converted.
     public mutating func reserved(admittedAt: Date, now: Date, monotonicSeconds: Double) {
         noShows.converted(at: monotonicSeconds, delay: now.timeIntervalSince(admittedAt))
+    }
+
+    /// This node's line as the other nodes are told it: its threshold only while it answers
+    /// polls (`ClusterAdmission.activeWithin`).
+    public func line(nodeID: UUID, saleID: UUID, now: Date, monotonicSeconds: Double) -> NodeLine {
+        let figures = figures(now: now, monotonicSeconds: monotonicSeconds)
+        let active = lastTick.map { monotonicSeconds - $0 < ClusterAdmission.activeWithin } ?? false
+        return NodeLine(
+            nodeID: nodeID, saleID: saleID, threshold: active ? threshold : nil, joined: joined, admitted: admitted,
+            waiting: figures.waiting, achievedRatePerSecond: figures.achievedRatePerSecond)
     }
 
     /// What the operator sees of this node's line at `now` (`monotonicSeconds` as in

@@ -19,6 +19,14 @@ public struct LeakyBucket: Sendable, Equatable {
         tolerance = Double(burst - 1) * interval
     }
 
+    /// The same bucket at another rate: admissions already taken keep their place (the next
+    /// one is allowed when it was), so a change of rate grants no fresh burst.
+    public func retuned(ratePerSecond: Double, burst: Int = 1) -> LeakyBucket {
+        var bucket = LeakyBucket(ratePerSecond: ratePerSecond, burst: burst)
+        bucket.theoreticalArrival = nextAllowed + bucket.tolerance
+        return bucket
+    }
+
     /// Takes one admission at `now` (seconds on any monotonic scale) if the bucket has room.
     public mutating func tryTake(now: Double) -> Bool {
         guard wait(now: now) == 0 else { return false }

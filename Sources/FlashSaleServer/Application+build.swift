@@ -24,7 +24,7 @@ public func buildApplication(
     let store = ObservedStore(try store ?? makeStore(config.database, logger: logger), observer: metrics)
     let engine = InventoryEngine(store: store, observer: metrics)
     let waitingRoom = WaitingRoom(
-        secret: config.secret, nodeCount: config.nodeCount, maxNoShowFactor: config.admissionStockFactor,
+        secret: config.secret, nodeCount: config.nodeCount ?? 1, maxNoShowFactor: config.admissionStockFactor,
         liveAvailable: { engine.gateAvailable(saleID: $0) })
     let catalog = SaleCatalog(store: store, lottery: waitingRoom.lottery(for:))
     let readiness = Readiness()
@@ -100,8 +100,8 @@ public func buildApplication(
         (tracing.map { [$0] } ?? []) + store.services + [
             ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
             CatalogRefresher(
-                catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, interval: config.catalogRefreshInterval,
-                logger: logger),
+                catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, store: store,
+                interval: config.catalogRefreshInterval, logger: logger),
             IdempotencyJanitor(store: store, logger: logger),
             PaymentReconciler(
                 checkout: checkout, interval: config.reconcileInterval, grace: config.paymentTimeout + config.reconcileMargin,
@@ -111,7 +111,7 @@ public func buildApplication(
                 interval: config.outboxInterval, logger: logger),
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
             hub,
-        ] + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
+        ] + membership(config, store: store, waitingRoom: waitingRoom, logger: logger) + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
 
     let connections = ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections)
     let guardSettings = ConnectionGuard.Settings(
@@ -149,6 +149,15 @@ public func buildApplication(
         logger.info("store ready", metadata: ["database": "\(config.database)"])
     }
     return app
+}
+
+/// Heartbeats through the store when the node count is left to them (`nodeCount` nil) and
+/// the store can hold several nodes; none with a fixed `--node-count` or on SQLite.
+private func membership(_ config: ServerConfig, store: any Store, waitingRoom: WaitingRoom, logger: Logger) -> [any Service] {
+    guard config.nodeCount == nil, let cluster = store.cluster else { return [] }
+    return [
+        ClusterMembership(cluster: cluster, nodeID: config.nodeID, waitingRoom: waitingRoom, interval: config.heartbeatInterval, logger: logger)
+    ]
 }
 
 /// The sale `flashsale serve --demo` opens, so a fresh checkout has something to buy.

@@ -12,8 +12,14 @@ public struct ServerConfig: Sendable {
     public var secret: String
     public var trustedProxies: [CIDR]
     public var paymentsURL: URL?
-    public var nodeCount: Int
+    /// Nodes sharing each sale's admission rate, fixed (`--node-count`); nil: learnt from
+    /// heartbeats in the store (PostgreSQL; on SQLite, one node).
+    public var nodeCount: Int?
     public var nodeIndex: Int
+    /// This process in the store's list of live nodes: new at every start.
+    public var nodeID = UUID()
+    /// How often the node heartbeats through the store (`ClusterMembership`).
+    public var heartbeatInterval: Duration = .milliseconds(500)
     /// Create a demo sale at start-up when the store has none.
     public var demoSale: Bool
     /// Seconds between sweeps for expired reservations.
@@ -51,7 +57,7 @@ public struct ServerConfig: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: DatabaseURL = .default,
         adminToken: String = ServerConfig.randomToken(), secret: String = ServerConfig.randomToken(),
-        trustedProxies: [CIDR] = [], paymentsURL: URL? = nil, nodeCount: Int = 1, nodeIndex: Int = 0,
+        trustedProxies: [CIDR] = [], paymentsURL: URL? = nil, nodeCount: Int? = 1, nodeIndex: Int = 0,
         demoSale: Bool = false, expirySweepInterval: Duration = .milliseconds(200),
         catalogRefreshInterval: Duration = .milliseconds(250), logLevel: Logger.Level = .info
     ) {
@@ -85,9 +91,11 @@ public struct ServerConfig: Sendable {
 
     public func validate() throws {
         guard (0...65_535).contains(port) else { throw ConfigError("--port must be between 0 and 65535") }
-        guard nodeCount >= 1 else { throw ConfigError("--node-count must be at least 1") }
-        guard (0..<nodeCount).contains(nodeIndex) else {
-            throw ConfigError("--node-index must be between 0 and node-count - 1")
+        if let nodeCount {
+            guard nodeCount >= 1 else { throw ConfigError("--node-count must be at least 1") }
+            guard (0..<nodeCount).contains(nodeIndex) else {
+                throw ConfigError("--node-index must be between 0 and node-count - 1")
+            }
         }
         guard !adminToken.isEmpty else { throw ConfigError("--admin-token must not be empty") }
         guard !secret.isEmpty else { throw ConfigError("--secret must not be empty") }

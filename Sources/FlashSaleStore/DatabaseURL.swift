@@ -6,6 +6,11 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     case sqliteMemory
     case postgres(Postgres)
 
+    /// A PostgreSQL database, which several nodes may share.
+    public var isPostgres: Bool {
+        if case .postgres = self { true } else { false }
+    }
+
     public struct Postgres: Sendable, Equatable {
         public var host: String
         public var port: Int

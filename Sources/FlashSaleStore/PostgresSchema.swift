@@ -171,6 +171,35 @@ enum PostgresSchema {
                 "CREATE INDEX audit_entries_sale ON audit_entries (sale_id, id) WHERE sale_id IS NOT NULL",
             ]
         ),
+        (
+            6, "cluster",
+            [
+                // The nodes' heartbeats and their lines (ClusterStore). UNLOGGED: rewritten
+                // twice a second and worth nothing after a crash (every node writes its rows
+                // again within half a second), so they skip the WAL and its fsyncs.
+                """
+                CREATE UNLOGGED TABLE cluster_nodes (
+                    node_id uuid PRIMARY KEY,
+                    started_at timestamptz NOT NULL,
+                    heartbeat_at timestamptz NOT NULL,
+                    left_at timestamptz
+                )
+                """,
+                """
+                CREATE UNLOGGED TABLE admission_lines (
+                    sale_id uuid NOT NULL,
+                    node_id uuid NOT NULL REFERENCES cluster_nodes ON DELETE CASCADE,
+                    threshold timestamptz,
+                    joined bigint NOT NULL,
+                    admitted bigint NOT NULL,
+                    waiting bigint NOT NULL,
+                    achieved double precision NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    PRIMARY KEY (sale_id, node_id)
+                )
+                """,
+            ]
+        ),
     ]
 
     static func migrate(client: PostgresClient, logger: Logger) async throws {

@@ -3,9 +3,6 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    /// The LISTEN/NOTIFY channel of access-list changes.
-    static let accessListChannel = "flashsale_access_list"
-
     public func putAccessRule(_ rule: AccessRule) async throws -> AccessRule {
         try await transaction { conn in
             var stored = rule
@@ -61,13 +58,15 @@ extension PostgresStore {
     }
 
     /// Holds one pooled connection in LISTEN for as long as the caller's task runs.
-    public func listenForAccessListChanges(_ changed: @escaping @Sendable () async -> Void) async throws {
+    public func listen(to feed: ChangeFeed, _ changed: @escaping @Sendable () async -> Void) async throws {
         try await client.withConnection { conn in
-            for try await _ in try await conn.listen(Self.accessListChannel) {
+            for try await _ in try await conn.listen(feed.rawValue) {
                 await changed()
             }
         }
     }
+
+    public var cluster: (any ClusterStore)? { self }
 
     /// Moves the version and notifies every listening node; the notification is delivered
     /// when the transaction commits, never for one that rolls back.
@@ -75,7 +74,7 @@ extension PostgresStore {
         try await conn.query(
             """
             WITH bumped AS (UPDATE access_list_version SET version = version + 1 WHERE id = 1 RETURNING version)
-            SELECT pg_notify(\(accessListChannel), version::text) FROM bumped
+            SELECT pg_notify(\(ChangeFeed.accessLists.rawValue), version::text) FROM bumped
             """, logger: logger
         ).drain()
     }

@@ -63,6 +63,7 @@ public struct PostgresStore: Store {
                 "INSERT INTO inventory (sale_id, quantity, available, reserved, sold) VALUES (\(id), \(new.quantity), \(new.quantity), 0, 0)",
                 logger: logger
             ).drain()
+            try await Self.notifySaleChanged(conn, id: id, logger: logger)
             guard let sale = try await Self.fetchSale(conn, id: id, logger: logger) else { throw StoreError.saleNotFound(id) }
             return sale
         }
@@ -102,8 +103,15 @@ public struct PostgresStore: Store {
                 WHERE id = \(id)
                 """, logger: logger
             ).drain()
+            try await Self.notifySaleChanged(conn, id: id, logger: logger)
             return try await Self.fetchSale(conn, id: id, logger: logger)
         }
+    }
+
+    /// Tells every listening node (`ChangeFeed.sales`) when the transaction commits: their
+    /// catalogs re-read the sales at once instead of at their next refresh.
+    static func notifySaleChanged(_ conn: PostgresConnection, id: UUID, logger: Logger) async throws {
+        try await conn.query("SELECT pg_notify(\(ChangeFeed.sales.rawValue), \(id.lowercased))", logger: logger).drain()
     }
 
     public func sale(id: UUID) async throws -> Sale? {

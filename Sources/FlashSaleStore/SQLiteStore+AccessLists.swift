@@ -52,7 +52,8 @@ extension SQLiteStore {
     }
 
     /// SQLite has no notifications: nodes on one file poll `accessListVersion`.
-    public func listenForAccessListChanges(_ changed: @escaping @Sendable () async -> Void) async throws {}
+    public func listen(to feed: ChangeFeed, _ changed: @escaping @Sendable () async -> Void) async throws {}
+    public var cluster: (any ClusterStore)? { nil }
 
     static func bumpAccessListVersion(_ db: Database) throws {
         try db.execute(sql: "UPDATE access_list_version SET version = version + 1 WHERE id = 1")

@@ -49,11 +49,6 @@ public protocol AccessListStore: Sendable {
     /// A number that moves on every change to the lists: nodes poll it (one row) and re-read
     /// the lists only when it moved.
     func accessListVersion() async throws -> Int64
-    /// Calls `changed` each time any node changes the lists, until the task is cancelled
-    /// (PostgreSQL: LISTEN on `flashsale_access_list`, notified in the changing
-    /// transaction). Returns at once where the database has no notifications (SQLite):
-    /// polling `accessListVersion` is then the only way, and always the fallback.
-    func listenForAccessListChanges(_ changed: @escaping @Sendable () async -> Void) async throws
 }
 
 /// The record of the operator's actions. Append-only: nothing is ever changed or purged.
@@ -74,6 +69,13 @@ public protocol Store: SaleStore, ReservationStore, IdempotencyStore, PaymentSto
     func migrate() async throws
     /// Throws unless the database answers.
     func ping() async throws
+    /// Calls `changed` each time any node changes what `feed` covers, until the task is
+    /// cancelled (PostgreSQL: LISTEN on the feed's channel, notified in the changing
+    /// transaction). Returns at once where the database has no notifications (SQLite):
+    /// re-reading is then the only way, and always the fallback.
+    func listen(to feed: ChangeFeed, _ changed: @escaping @Sendable () async -> Void) async throws
+    /// The nodes sharing this database, where it can hold several (PostgreSQL); nil for SQLite.
+    var cluster: (any ClusterStore)? { get }
     /// Services the store needs running (the PostgreSQL connection pool).
     var services: [any Service] { get }
 }

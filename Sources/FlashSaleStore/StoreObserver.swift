@@ -73,9 +73,10 @@ public struct ObservedStore: Store {
     }
     public func accessRules(now: Date) async throws -> [AccessRule] { try await base.accessRules(now: now) }
     public func accessListVersion() async throws -> Int64 { try await base.accessListVersion() }
-    public func listenForAccessListChanges(_ changed: @escaping @Sendable () async -> Void) async throws {
-        try await base.listenForAccessListChanges(changed)
+    public func listen(to feed: ChangeFeed, _ changed: @escaping @Sendable () async -> Void) async throws {
+        try await base.listen(to: feed, changed)
     }
+    public var cluster: (any ClusterStore)? { base.cluster }
 
     public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry { try await base.appendAudit(entry) }
     public func auditEntries(limit: Int, saleID: UUID?, before: Int64?) async throws -> [AuditEntry] {

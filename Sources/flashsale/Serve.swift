@@ -35,7 +35,8 @@ struct Serve: AsyncParsableCommand {
     var trustedProxy: [String] = []
     @Option(help: "Base URL of an external payment provider; in-process provider when absent.")
     var payments: String?
-    @Option(help: "Nodes behind the load balancer; each admits rate / N.") var nodeCount = 1
+    @Option(help: "Nodes behind the load balancer, fixed: each admits rate / N. Absent: 1 on SQLite; on PostgreSQL, the live nodes counted by heartbeats.")
+    var nodeCount: Int?
     @Option(help: "This node's index, 0 ..< node-count.") var nodeIndex = 0
     @Option(help: "Most admitted shoppers not yet holding units per available unit; the factor is learnt from 1 up to this.")
     var admissionStockFactor = 3.0
@@ -79,7 +80,7 @@ struct Serve: AsyncParsableCommand {
         }
         if let secret = secret ?? Environment.value("FLASHSALE_SECRET") {
             config.secret = secret
-        } else if nodeCount > 1 {
+        } else if (nodeCount ?? 1) > 1 {
             throw ValidationError("--secret is required with --node-count > 1: every node must sign passes alike")
         }
         config.trustedProxies = try trustedProxy.map { text in
@@ -102,7 +103,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--payment-connections must be between 1 and 10000")
         }
         config.paymentConnections = paymentConnections
-        config.nodeCount = nodeCount
+        // Left to the heartbeats on PostgreSQL; a SQLite file is one node.
+        config.nodeCount = nodeCount ?? (config.database.isPostgres ? nil : 1)
+        if config.nodeCount == nil, secret == nil, Environment.value("FLASHSALE_SECRET") == nil {
+            logger.warning("no --secret: passes this node signs are refused by any other node sharing the database")
+        }
         config.nodeIndex = nodeIndex
         config.shield = try shieldSettings()
         guard ChallengeLevels.standard.bits.indices.contains(proofOfWorkMaxLevel) else {
@@ -120,7 +125,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        logger.info("starting", metadata: ["database": "\(config.database)", "node": "\(nodeIndex + 1)/\(nodeCount)"])
+        logger.info("starting", metadata: ["database": "\(config.database)", "node": "\(config.nodeCount.map { "\(nodeIndex + 1)/\($0)" } ?? "one of the live nodes (heartbeats) \(config.nodeID.lowercased)")"])
         let app = try await buildApplication(config, logger: logger)
         try await app.runService()
     }

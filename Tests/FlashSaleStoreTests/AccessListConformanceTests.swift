@@ -66,13 +66,13 @@ import Testing
     @Test(arguments: StoreKind.enabled) func listenersHearOfChanges(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             guard kind == .postgres else {
-                try await store.listenForAccessListChanges {}
+                try await store.listen(to: .accessLists) {}
                 return
             }
             let heard = Mutex(0)
             let (signal, continuation) = AsyncStream.makeStream(of: Void.self)
             let listener = Task {
-                try await store.listenForAccessListChanges {
+                try await store.listen(to: .accessLists) {
                     heard.withLock { $0 += 1 }
                     continuation.yield()
                 }

@@ -1,3 +1,4 @@
+import FlashSaleStore
 import Logging
 import ServiceLifecycle
 
@@ -27,5 +28,25 @@ func repeatUntilShutdown(every interval: Duration, _ body: @escaping @Sendable (
         }
     } catch is CancellationError {
         // Shutdown: the loop ends quietly.
+    }
+}
+
+/// Listens to `feed` until shutdown, calling `changed` on every notification and listening
+/// again `retry` after a failure (the store restarted); returns at once on a store without
+/// notifications. The callers also re-read on a timer: a notification lost while the
+/// listener reconnects is caught there.
+func listenUntilShutdown(
+    to feed: ChangeFeed, on store: any Store, retry: Duration, logger: Logger, _ changed: @escaping @Sendable () async -> Void
+) async {
+    try? await cancelWhenGracefulShutdown {
+        while !Task.isCancelled {
+            do {
+                try await store.listen(to: feed, changed)
+                return
+            } catch where !Task.isCancelled {
+                logger.warning("\(feed.rawValue) notifications lost; listening again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: retry)
+            }
+        }
     }
 }

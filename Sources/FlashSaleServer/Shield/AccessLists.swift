@@ -71,7 +71,7 @@ final class AccessLists: Sendable {
 /// interval even if a notification is lost.
 struct AccessListRefresher: Service {
     let lists: AccessLists
-    let store: any AccessListStore
+    let store: any Store
     let interval: Duration
     let logger: Logger
 
@@ -86,21 +86,9 @@ struct AccessListRefresher: Service {
         }
     }
 
-    /// Listens until shutdown, reconnecting after a failure; returns at once on a store
-    /// without notifications.
     private func listen() async {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await store.listenForAccessListChanges {
-                        do { try await lists.refresh() } catch { logger.warning("access list refresh failed", metadata: ["error": "\(error)"]) }
-                    }
-                    return
-                } catch where !Task.isCancelled {
-                    logger.warning("access list notifications lost; listening again", metadata: ["error": "\(error)"])
-                    try await Task.sleep(for: interval)
-                }
-            }
+        await listenUntilShutdown(to: .accessLists, on: store, retry: interval, logger: logger) {
+            do { try await lists.refresh() } catch { logger.warning("access list refresh failed", metadata: ["error": "\(error)"]) }
         }
     }
 }

@@ -104,6 +104,7 @@ struct QueueFiguresView: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case joined, waiting, admitted, threshold
         case admissionRatePerSecond = "admission_rate_per_second"
+        case nodeRatePerSecond = "node_admission_rate_per_second"
         case achievedRatePerSecond = "achieved_admission_rate_per_second"
         case thresholdLagSeconds = "threshold_lag_seconds"
         case newShopperWaitSeconds = "new_shopper_wait_seconds"
@@ -116,6 +117,7 @@ struct QueueFiguresView: Encodable, Sendable {
         try c.encode(figures.admitted, forKey: .admitted)
         try c.encodeIfPresent(figures.threshold, forKey: .threshold)
         try c.encode(figures.admissionRatePerSecond, forKey: .admissionRatePerSecond)
+        try c.encode((figures.nodeRatePerSecond * 100).rounded() / 100, forKey: .nodeRatePerSecond)
         try c.encode((figures.achievedRatePerSecond * 10).rounded() / 10, forKey: .achievedRatePerSecond)
         try c.encode((figures.thresholdLagSeconds * 10).rounded() / 10, forKey: .thresholdLagSeconds)
         try c.encode(figures.newShopperWaitSeconds, forKey: .newShopperWaitSeconds)

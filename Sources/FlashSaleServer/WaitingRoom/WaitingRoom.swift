@@ -1,4 +1,5 @@
 import FlashSaleCore
+import FlashSaleStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,7 +12,9 @@ final class WaitingRoom: Sendable {
     static let passCookie = "queue_pass"
 
     let signer: PassSigner
-    private let nodeShare: Double
+    /// This node's share of every sale's rate and the other nodes' lines: fixed by
+    /// `--node-count`, or learnt at every heartbeat (`follow(_:)`).
+    private let cluster: Mutex<(share: Double, peers: [UUID: [NodeLine]])>
     private let maxNoShowFactor: Double
     /// Units available right now on this node (the inventory engine's gate, which every
     /// commit here updates), rather than the storefront cache's count, up to 250 ms old:
@@ -29,7 +32,7 @@ final class WaitingRoom: Sendable {
     ) {
         signer = PassSigner(secret: secret)
         self.secret = secret
-        nodeShare = 1 / Double(nodeCount)
+        cluster = Mutex((ClusterAdmission.share(liveNodes: nodeCount), [:]))
         self.maxNoShowFactor = maxNoShowFactor
         self.liveAvailable = liveAvailable
         self.clock = clock
@@ -60,13 +63,50 @@ final class WaitingRoom: Sendable {
             }
         let lottery = drawn ? lottery(for: sale.id) : nil
         return controllers.withLock { controllers in
-            var controller = controllers[sale.id]
-                ?? AdmissionController(
-                    admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: nodeShare, maxNoShowFactor: maxNoShowFactor)
+            var controller = controllers[sale.id] ?? newController(for: sale)
             defer { controllers[sale.id] = controller }
             return controller.answer(
                 pass: incoming, sale: sale, now: now, monotonicSeconds: seconds, lottery: lottery, mayAdmit: mayAdmit,
                 newVisitor: { UUID.timeOrdered() })
+        }
+    }
+
+    /// A sale's first controller on this node, at this node's share and within the other
+    /// nodes' bounds: a node restarted mid-sale catches up with their thresholds.
+    private func newController(for sale: Sale) -> AdmissionController {
+        let (share, peers) = cluster.withLock { ($0.share, $0.peers[sale.id] ?? []) }
+        var controller = AdmissionController(
+            admissionRatePerSecond: sale.admissionRatePerSecond, nodeShare: share, maxNoShowFactor: maxNoShowFactor)
+        controller.follow(nodeShare: share, bounds: ClusterAdmission.bounds(peers: peers))
+        return controller
+    }
+
+    /// Takes up what a heartbeat learnt: the live nodes' count sets every sale's share, and
+    /// the other nodes' lines bound each sale's threshold. Nil (the store did not answer)
+    /// keeps the share and drops the bounds: lines that can no longer be refreshed would
+    /// hold the threshold back.
+    func follow(_ view: ClusterView?) {
+        let (share, peers) = cluster.withLock { state in
+            if let view {
+                state.share = ClusterAdmission.share(liveNodes: view.liveNodes)
+                state.peers = Dictionary(grouping: view.peerLines, by: \.saleID)
+            } else {
+                state.peers = [:]
+            }
+            return (state.share, state.peers)
+        }
+        controllers.withLock { controllers in
+            for id in controllers.keys {
+                controllers[id]?.follow(nodeShare: share, bounds: ClusterAdmission.bounds(peers: peers[id] ?? []))
+            }
+        }
+    }
+
+    /// This node's line of every sale it has answered, as the other nodes are told it.
+    func lines(nodeID: UUID, now: Date) -> [NodeLine] {
+        let seconds = monotonicSeconds
+        return controllers.withLock { controllers in
+            controllers.map { id, controller in controller.line(nodeID: nodeID, saleID: id, now: now, monotonicSeconds: seconds) }
         }
     }
 
@@ -92,14 +132,18 @@ final class WaitingRoom: Sendable {
         }
     }
 
-    /// This node's line for `sale` (all zero before anyone joined it here), with the rate
-    /// of this copy of the sale: the one its next answer applies.
-    func figures(for sale: Sale, now: Date) -> QueueFigures {
+    /// The line for `sale` across the deployment: this node's (all zero before anyone joined
+    /// it here) plus the other nodes' as their last heartbeats told, with the rate of this
+    /// copy of the sale (the one its next answer applies) and this node's share of it.
+    /// `acrossNodes` false: this node's alone (its metrics, which Prometheus sums).
+    func figures(for sale: Sale, now: Date, acrossNodes: Bool = true) -> QueueFigures {
         var figures =
             controllers.withLock { [seconds = monotonicSeconds] in $0[sale.id]?.figures(now: now, monotonicSeconds: seconds) }
             ?? QueueFigures(admissionRatePerSecond: 0, nodeRatePerSecond: 0)
+        let (share, peers) = cluster.withLock { ($0.share, $0.peers[sale.id] ?? []) }
+        if acrossNodes { figures = ClusterAdmission.combined(figures, peers: peers) }
         figures.admissionRatePerSecond = sale.admissionRatePerSecond
-        figures.nodeRatePerSecond = Double(sale.admissionRatePerSecond) * nodeShare
+        figures.nodeRatePerSecond = Double(sale.admissionRatePerSecond) * share
         return figures
     }
 
