@@ -4977,12 +4977,13 @@ enum OpenAPIDocument {
       },
       "QueueFigures": {
         "type": "object",
-        "description": "This node's line for one sale: its counts, the rate it applies (its catalog's copy of the sale), the rate it achieved in its last whole second, how far the admission threshold trails the clock while shoppers wait (0 when nobody waits) and the wait a shopper joining now is told. `threshold` is absent until the line has formed on this node.",
+        "description": "One sale's line across the deployment: every node's counts (from the other nodes' heartbeats, every 0.5 s), the rate this node applies (its catalog's copy of the sale) and its share of it, the rate achieved in the nodes' last whole seconds, how far this node's admission threshold trails the clock while shoppers wait (0 when nobody waits) and the wait a shopper joining now is told. `threshold` is this node's, absent until the line has formed on it.",
         "required": [
           "joined",
           "waiting",
           "admitted",
           "admission_rate_per_second",
+          "node_admission_rate_per_second",
           "achieved_admission_rate_per_second",
           "threshold_lag_seconds",
           "new_shopper_wait_seconds"
@@ -4992,17 +4993,17 @@ enum OpenAPIDocument {
           "joined": {
             "type": "integer",
             "minimum": 0,
-            "description": "Passes this node issued."
+            "description": "Passes the nodes issued (nodes gone within the hour included)."
           },
           "waiting": {
             "type": "integer",
             "minimum": 0,
-            "description": "Shoppers counted after the threshold or released and not yet admitted (an estimate)."
+            "description": "Shoppers counted after the live nodes' thresholds or released and not yet admitted (an estimate)."
           },
           "admitted": {
             "type": "integer",
             "minimum": 0,
-            "description": "Passes this node admitted."
+            "description": "Passes the nodes admitted (nodes gone within the hour included)."
           },
           "threshold": {
             "type": "string",
@@ -5015,10 +5016,15 @@ enum OpenAPIDocument {
             "minimum": 1,
             "description": "The sale's configured rate, as this node applies it."
           },
+          "node_admission_rate_per_second": {
+            "type": "number",
+            "minimum": 0,
+            "description": "This node's share of the rate: the rate over the live nodes counted by heartbeats on PostgreSQL, over `--node-count` when fixed."
+          },
           "achieved_admission_rate_per_second": {
             "type": "number",
             "minimum": 0,
-            "description": "Admissions in this node's last whole second of answers."
+            "description": "Admissions in the live nodes' last whole seconds of answers, summed."
           },
           "threshold_lag_seconds": {
             "type": "number",

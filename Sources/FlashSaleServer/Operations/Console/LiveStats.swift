@@ -4,7 +4,7 @@ import Foundation
 
 /// One `stats` event of `GET /api/v1/admin/events` (API.md), also what the dashboard
 /// draws: every live, upcoming and recently ended sale (the catalog's, at most
-/// `SaleCatalog.retention` after its end), with its stock, its line on this node, its
+/// `SaleCatalog.retention` after its end), with its stock, its line across the nodes (`ClusterAdmission.combined`), its
 /// payments and the refusals made on its routes; and this node's refusals by reason.
 struct StatsEvent: Encodable, Sendable {
     let at: Date
