@@ -195,7 +195,7 @@ public struct AdmissionController: Sendable {
         let available = sale.inventory.available
         func reply(_ status: QueueAnswer.Status, pollAfterMs: Int, position: Int? = nil, eta: Int? = nil) -> QueueAnswer {
             QueueAnswer(
-                status: status, pass: pass, position: position, etaSeconds: eta,
+                status: status, pass: pass, position: position.map(deploymentPosition), etaSeconds: eta,
                 pollAfterMs: min(max(pollAfterMs, Self.minPollMs), Self.maxPollMs), available: available,
                 admittedUntil: pass.admittedUntil(ttlSeconds: sale.reservationTTLSeconds), isNewPass: incoming == nil,
                 admittedNow: pass.admittedAt == now && incoming?.admittedAt == nil)
@@ -424,6 +424,11 @@ public struct AdmissionController: Sendable {
             achievedRatePerSecond: monotonicSeconds - lastInterval.end < 2 ? lastInterval.rate : 0, threshold: threshold,
             thresholdLagSeconds: lag, newShopperWaitSeconds: Int(wait))
     }
+
+    /// Shoppers ahead across the deployment, as told: this node counted the arrivals it
+    /// received, its share of them when the balancer spreads them evenly (the ETA needs no
+    /// such estimate: this node's count over this node's rate).
+    private func deploymentPosition(_ ownCount: Int) -> Int { max(1, Int((Double(ownCount) / nodeShare).rounded())) }
 
     /// Shoppers ahead: arrivals this node counted between the threshold and the pass.
     private func position(of pass: QueuePass) -> Int {

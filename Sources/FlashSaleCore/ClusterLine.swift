@@ -61,9 +61,10 @@ public enum ClusterAdmission {
     /// A node that answered no poll of a sale for this many seconds publishes no threshold.
     public static let activeWithin = 2.0
     /// Seconds without a heartbeat after which a node counts as gone. Heartbeats come every
-    /// 0.5 s; three seconds ride out a slow commit without dropping a live node, and leave
-    /// the rate whole again well inside issue 12's ten seconds after a node dies.
-    public static let liveWithin = 3.0
+    /// 0.5 s; five seconds ride out a saturated machine (a node counted dead while alive
+    /// makes the others admit its share too), and leave the rate whole again about six
+    /// seconds after a node dies, inside issue 12's ten.
+    public static let liveWithin = 5.0
 
     /// This node's share of every sale's rate with `liveNodes` nodes alive (itself
     /// included; at least one).

@@ -96,6 +96,7 @@ public func buildApplication(
     ).addRoutes(to: router)
 
     // The exporter first, so that it stops last and sends the spans of the final requests.
+    let membership = membership(config, store: store, waitingRoom: waitingRoom, readiness: readiness, logger: logger)
     let services: [any Service] =
         (tracing.map { [$0] } ?? []) + store.services + [
             ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
@@ -111,7 +112,7 @@ public func buildApplication(
                 interval: config.outboxInterval, logger: logger),
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
             hub,
-        ] + membership(config, store: store, waitingRoom: waitingRoom, logger: logger) + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
+        ] + membership + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
 
     let connections = ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections)
     let guardSettings = ConnectionGuard.Settings(
@@ -153,10 +154,14 @@ public func buildApplication(
 
 /// Heartbeats through the store when the node count is left to them (`nodeCount` nil) and
 /// the store can hold several nodes; none with a fixed `--node-count` or on SQLite.
-private func membership(_ config: ServerConfig, store: any Store, waitingRoom: WaitingRoom, logger: Logger) -> [any Service] {
+private func membership(
+    _ config: ServerConfig, store: any Store, waitingRoom: WaitingRoom, readiness: Readiness, logger: Logger
+) -> [any Service] {
     guard config.nodeCount == nil, let cluster = store.cluster else { return [] }
     return [
-        ClusterMembership(cluster: cluster, nodeID: config.nodeID, waitingRoom: waitingRoom, interval: config.heartbeatInterval, logger: logger)
+        ClusterMembership(
+            cluster: cluster, nodeID: config.nodeID, waitingRoom: waitingRoom, readiness: readiness, interval: config.heartbeatInterval,
+            logger: logger)
     ]
 }
 

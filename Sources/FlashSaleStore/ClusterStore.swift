@@ -12,6 +12,8 @@ public protocol ClusterStore: Sendable {
     /// Marks `node` gone at once (graceful shutdown), so that the others take up its share
     /// without waiting for its heartbeat to age; its lines stay, for the sales' totals.
     func leaveCluster(node: UUID) async throws
+    /// Deletes the nodes and lines silent for an hour (any node calls it now and then).
+    func forgetSilentNodes() async throws
 }
 
 /// What one heartbeat learns of the other nodes.

@@ -188,7 +188,7 @@ enum PostgresSchema {
                 """
                 CREATE UNLOGGED TABLE admission_lines (
                     sale_id uuid NOT NULL,
-                    node_id uuid NOT NULL REFERENCES cluster_nodes ON DELETE CASCADE,
+                    node_id uuid NOT NULL,
                     threshold timestamptz,
                     joined bigint NOT NULL,
                     admitted bigint NOT NULL,

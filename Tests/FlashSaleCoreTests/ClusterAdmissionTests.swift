@@ -126,4 +126,24 @@ struct ClusterAdmissionTests {
         let idle = controller.line(nodeID: node, saleID: sale.id, now: Self.during, monotonicSeconds: 1_000.2 + ClusterAdmission.activeWithin + 0.1)
         #expect(idle.threshold == nil)
     }
+
+    @Test("a node with half the rate counted half the arrivals: it tells twice its count as the position, and the same ETA")
+    func positionAcrossNodes() {
+        func lastJoin(share: Double) -> QueueAnswer {
+            let sale = Fixtures.sale(rate: 2)
+            var controller = AdmissionController(admissionRatePerSecond: 2, nodeShare: share)
+            var answer: QueueAnswer?
+            for i in 0..<20 {
+                answer = controller.answer(
+                    pass: nil, sale: sale, now: Self.during.addingTimeInterval(Double(i) / 100), monotonicSeconds: 1_000 + Double(i) / 100,
+                    newVisitor: { UUID() })
+            }
+            return answer!
+        }
+        let alone = lastJoin(share: 1)
+        let half = lastJoin(share: 0.5)
+        let (one, two) = (alone.position ?? 0, half.position ?? 0)
+        #expect(one >= 15 && abs(two - 2 * one) <= 2, "alone \(one), one of two nodes \(two)")
+        #expect(abs((half.etaSeconds ?? 0) - 2 * (alone.etaSeconds ?? 0)) <= 2, "its own count over its own half rate")
+    }
 }

@@ -45,6 +45,10 @@ import Testing
             // Heartbeating again brings it back.
             let back = try await cluster.heartbeat(node: one, lines: [], liveWithin: 3)
             #expect(back.liveNodeIDs.contains(one))
+            // Housekeeping keeps what spoke within the hour.
+            try await cluster.forgetSilentNodes()
+            let kept = try await cluster.heartbeat(node: two, lines: [], liveWithin: 3)
+            #expect(kept.liveNodeIDs.contains(one) && kept.peerLines.contains { $0.nodeID == one && $0.saleID == sale })
             try await cluster.leaveCluster(node: one)
             try await cluster.leaveCluster(node: two)
         }

@@ -15,14 +15,35 @@ struct ClusterMembership: Service {
     let cluster: any ClusterStore
     let nodeID: UUID
     let waitingRoom: WaitingRoom
+    /// Heartbeats start once the migrations have made their tables.
+    let readiness: Readiness
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
+        // At high priority, as checkout: behind a saturated waiting room a default-priority
+        // heartbeat waited seconds for the executor (ages up to 6.5 s were read with three
+        // nodes, a crowd and nginx on two cores), and the others counted this node dead.
+        await withDiscardingTaskGroup { group in
+            group.addTask(priority: .high) { await beat() }
+        }
+        do {
+            try await cluster.leaveCluster(node: nodeID)
+        } catch {
+            logger.info("could not tell the cluster this node left; its heartbeat will age out", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func beat() async {
         try? await cancelWhenGracefulShutdown {
             var liveNodes = 0
             var failing = false
+            var beats = 0
             while true {
+                guard readiness.migrated else {
+                    try await Task.sleep(for: interval)
+                    continue
+                }
                 do {
                     let view = try await cluster.heartbeat(
                         node: nodeID, lines: waitingRoom.lines(nodeID: nodeID, now: Date()), liveWithin: ClusterAdmission.liveWithin)
@@ -33,6 +54,8 @@ struct ClusterMembership: Service {
                             metadata: ["node": "\(nodeID.lowercased)"])
                     }
                     (liveNodes, failing) = (view.liveNodes, false)
+                    beats += 1
+                    if beats % 120 == 0 { try await cluster.forgetSilentNodes() }
                 } catch where !Task.isCancelled {
                     // The store is away: keep the share, judge the line alone until it is back.
                     waitingRoom.follow(nil)
@@ -43,11 +66,6 @@ struct ClusterMembership: Service {
                 }
                 try await Task.sleep(for: interval)
             }
-        }
-        do {
-            try await cluster.leaveCluster(node: nodeID)
-        } catch {
-            logger.info("could not tell the cluster this node left; its heartbeat will age out", metadata: ["error": "\(error)"])
         }
     }
 }
