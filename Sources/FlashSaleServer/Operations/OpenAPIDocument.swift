@@ -5042,7 +5042,8 @@ enum OpenAPIDocument {
         "required": [
           "at",
           "sales",
-          "blocked"
+          "blocked",
+          "nodes"
         ],
         "properties": {
           "at": {
@@ -5168,6 +5169,11 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "nodes": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Nodes sharing the sales' rates: the live nodes counted by heartbeats on PostgreSQL, or `--node-count`."
           }
         }
       }

@@ -71,6 +71,9 @@ final class WaitingRoom: Sendable {
         }
     }
 
+    /// Nodes sharing each sale's rate, this one included (`--node-count`, or the live count).
+    var nodes: Int { cluster.withLock { Int((1 / $0.share).rounded()) } }
+
     /// A sale's first controller on this node, at this node's share and within the other
     /// nodes' bounds: a node restarted mid-sale catches up with their thresholds.
     private func newController(for sale: Sale) -> AdmissionController {

@@ -201,7 +201,7 @@ enum ConsoleTemplates {
           var source = new EventSource('/api/v1/admin/events');
           source.addEventListener('stats', function (message) {
             var stats = JSON.parse(message.data);
-            live.textContent = 'live · ' + stats.at.slice(11, 19) + ' UTC';
+            live.textContent = 'live · ' + stats.at.slice(11, 19) + ' UTC' + (stats.nodes > 1 ? ' · ' + stats.nodes + ' nodes' : '');
             live.className = '';
             live.dataset.at = stats.at;
             stats.sales.forEach(function (sale) {

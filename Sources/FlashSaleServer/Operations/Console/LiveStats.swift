@@ -11,6 +11,8 @@ struct StatsEvent: Encodable, Sendable {
     let sales: [SaleStats]
     /// Refusals on this node by reason, sales or not (connection caps, timeouts, ...).
     let blocked: [String: Int]
+    /// Nodes sharing the sales' rates: live by heartbeats, or `--node-count`.
+    let nodes: Int
 }
 
 /// One sale of a `stats` event: its `/stats` view, plus what the dashboard shows of it.
@@ -63,6 +65,6 @@ struct LiveStats: Sendable {
                     counts: counts, sku: sale.sku, name: sale.name, status: sale.status(at: now).rawValue, paused: sale.paused,
                     startsAt: sale.startsAt, endsAt: sale.endsAt, blocked: events.refusals(saleID: sale.id)))
         }
-        return StatsEvent(at: now, sales: stats, blocked: events.refusals(saleID: nil))
+        return StatsEvent(at: now, sales: stats, blocked: events.refusals(saleID: nil), nodes: waitingRoom.nodes)
     }
 }
