@@ -95,7 +95,12 @@ port_free() {
     python3 -c 'import socket, sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
 
-http_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" || true; }
+http_code() { # URL → its status, or "no answer in 3 s"
+    local code
+    code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$1" || true)
+    [ "$code" = 000 ] && code="(no answer in 3 s)"
+    echo "$code"
+}
 
 wait_for() { # URL NAME LOGFILE PID WORD: until URL answers 200 (60 s), unless the process dies
     for _ in $(seq 600); do
