@@ -128,9 +128,21 @@ down() {
     echo "cluster down; $dir removed" >&2
 }
 
+report() { # LABEL PID WORD URL CHECK-NAME CHECK-URL LOGS: one line; fails unless running and 200
+    local code
+    if alive "$2" "$3"; then
+        code=$(http_code "$6")
+        echo "$1 pid $2  $4  $5 $code  $7"
+        [ "$code" = 200 ]
+    else
+        echo "$1 pid $2  $4  NOT RUNNING  $7"
+        return 1
+    fi
+}
+
 status() {
     [ -f "$state" ] || { echo "not up ($dir has no state file)"; return 3; }
-    local ok=0 i pid nport code url
+    local ok=0 i nport url
     url=$(state_get url)
     echo "cluster in $dir: $(state_get nodes) nodes behind $url (binary $(state_get bin))"
     echo "admin token: $(state_get admin_token)"
@@ -143,25 +155,12 @@ status() {
         ok=1
     fi
     for i in $(seq 0 $(($(state_get nodes) - 1))); do
-        pid=$(state_get "node${i}_pid") nport=$(state_get "node${i}_port")
-        if alive "$pid" serve; then
-            code=$(http_code "http://127.0.0.1:$nport/readyz")
-            echo "node $i      pid $pid  http://127.0.0.1:$nport  readyz $code  log $dir/nodes/$i.log"
-            [ "$code" = 200 ] || ok=1
-        else
-            echo "node $i      pid $pid  http://127.0.0.1:$nport  NOT RUNNING  log $dir/nodes/$i.log"
-            ok=1
-        fi
+        nport=$(state_get "node${i}_port")
+        report "node $i     " "$(state_get "node${i}_pid")" serve "http://127.0.0.1:$nport" readyz \
+            "http://127.0.0.1:$nport/readyz" "log $dir/nodes/$i.log" || ok=1
     done
-    pid=$(state_get nginx_pid)
-    if alive "$pid" nginx; then
-        code=$(http_code "$url/readyz")
-        echo "nginx       pid $pid  $url  readyz through nginx $code  logs $dir/nginx/logs/"
-        [ "$code" = 200 ] || ok=1
-    else
-        echo "nginx       pid $pid  $url  NOT RUNNING"
-        ok=1
-    fi
+    report "nginx      " "$(state_get nginx_pid)" nginx "$url" "readyz through nginx" "$url/readyz" \
+        "logs $dir/nginx/logs/" || ok=1
     return $ok
 }
 
