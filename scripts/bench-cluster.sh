@@ -35,9 +35,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 if $quick; then
-    shoppers=1000 quantity=100 wrk_seconds=3 warm_seconds=1 http_shoppers=2000
+    shoppers=1000 quantity=100 wrk_seconds=3 warm_seconds=1 http_shoppers=2000 rounds=2
 else
-    shoppers=4000 quantity=400 wrk_seconds=10 warm_seconds=2 http_shoppers=20000
+    shoppers=4000 quantity=400 wrk_seconds=5 warm_seconds=1 http_shoppers=20000 rounds=6
 fi
 rate=100 connections=128
 lifted="--join-limit 1000000/1000000 --request-limit 1000000/1000000 --checkout-limit 1000000/1000000 --max-connections-per-client 4096"
@@ -142,7 +142,7 @@ EOF
     wrk_errors=0
     local round
     cached_rps=() static_rps=()
-    for round in 1 2; do
+    for round in $(seq "$rounds"); do
         cached_rps+=("$(wrk_rps "$url/api/v1/sales/$id")")
         static_rps+=("$(wrk_rps "http://127.0.0.1:$static_port/sale.json")")
     done
@@ -171,10 +171,20 @@ crowd_row() { # NODES
         "$sold" "$quantity" "$checks" "$refused" "${spread_of[$n]}" "$(int "${http_rate[$n]:-0}")"
 }
 
+ratios() { # the cached/static ratio of each round, then the median, then the overall
+    local i out=""
+    for i in "${!cached_rps[@]}"; do out+="${cached_rps[i]} ${static_rps[i]} "; done
+    python3 -c 'import statistics, sys
+v = [float(x) for x in sys.argv[1].split()]
+c, s = v[0::2], v[1::2]
+r = [a / b for a, b in zip(c, s)]
+print("%s; median %.0f%%, overall %.0f%%" % (", ".join("%.0f%%" % (100 * x) for x in r),
+      100 * statistics.median(r), 100 * sum(c) / sum(s)))' "$out"
+}
+list_rps() { local x out=""; for x in "$@"; do out+="${out:+, }$(int "$x")"; done; echo "$out"; }
+
 print_section() {
-    local minutes=$1 n ratio
-    ratio=$(awk -v c="${cached_rps[0]} ${cached_rps[1]}" -v s="${static_rps[0]} ${static_rps[1]}" 'BEGIN {
-        split(c, a, " "); split(s, b, " "); printf "%.0f%%", 100 * (a[1] + a[2]) / (b[1] + b[2]) }')
+    local minutes=$1 n
     cat <<EOF
 
 ## Several nodes behind nginx (issue 12), $started_at
@@ -191,15 +201,16 @@ then \`flashsale bench http --url NGINX --shoppers $(int "$http_shoppers") --con
 $(for n in $node_counts; do crowd_row "$n"; done)
 
 (b) micro-cache, $cache_nodes node(s): \`wrk -t2 -c64 -d${wrk_seconds}s\` on \`GET /api/v1/sales/{id}\` through nginx (\`X-Cache-Status: $cache_header\`
-after the first read) against the same nginx serving the same $sale_bytes bytes from a file, two alternating rounds each:
+after the first read) against the same nginx serving the same $sale_bytes bytes from a file, $rounds alternating rounds
+(each after a ${warm_seconds} s warm-up):
 
-| figure | round 1 | round 2 |
-|---|---|---|
-| micro-cached sale read through nginx (req/s) | $(int "${cached_rps[0]}") | $(int "${cached_rps[1]}") |
-| static file, same nginx (req/s) | $(int "${static_rps[0]}") | $(int "${static_rps[1]}") |
-| ratio cached / static (target ≥ 90%) | $(awk -v a="${cached_rps[0]}" -v b="${static_rps[0]}" 'BEGIN { printf "%.0f%%", 100 * a / b }') | $(awk -v a="${cached_rps[1]}" -v b="${static_rps[1]}" 'BEGIN { printf "%.0f%%", 100 * a / b }') ($ratio over both) |
-| for context: the same read from one node direct, no nginx (req/s) | $(int "$direct_rps") | |
-| wrk errors (non-2xx, socket) in all of (b) | $wrk_errors | |
+| figure | per round |
+|---|---|
+| micro-cached sale read through nginx (req/s) | $(list_rps "${cached_rps[@]}") |
+| static file, same nginx (req/s) | $(list_rps "${static_rps[@]}") |
+| ratio cached / static (target ≥ 90%) | $(ratios) |
+| for context: the same read from one node direct, no nginx (req/s) | $(int "$direct_rps") |
+| wrk errors (non-2xx, socket) in all of (b) | $wrk_errors |
 
 - One machine: PostgreSQL, every node, nginx and the load generator share its $(nproc) cores (load average
   $(cut -d' ' -f1-3 /proc/loadavg) at the end). More nodes add no CPU here, so the rows measure what nginx and
