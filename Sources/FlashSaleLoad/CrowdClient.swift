@@ -63,7 +63,7 @@ struct CrowdClient: Sendable {
         for (attempt, node) in order.enumerated() {
             do {
                 return (try await BenchHTTP.send(http, nodes.urls[node], method, path, body: body, headers: headers), node)
-            } catch where NodeRotation.isConnectionFailure(error) && !Task.isCancelled {
+            } catch let error where NodeRotation.isConnectionFailure(error) && !Task.isCancelled {
                 metrics.countConnectionFailure()
                 if attempt == order.count - 1 { throw error }
             }

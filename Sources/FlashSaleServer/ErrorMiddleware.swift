@@ -16,7 +16,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return JSONResponse.error(error)
         } catch let error as HTTPError {
             return JSONResponse.error(Self.translate(error))
-        } catch where StoreUnavailable.isUnavailable(error) {
+        } catch let error where StoreUnavailable.isUnavailable(error) {
             // The database is down or restarting: the client may try again in a second.
             // Logged quietly: during an outage every request would log; the background services
             // and `/readyz` tell the operator.
