@@ -341,7 +341,7 @@ final class PrivatePostgres: Sendable {
         // Readable by the `postgres` user the script runs the server as under root.
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let output = try await runTool("/bin/bash", [script, "start", directory])
-        guard let url = output.split(separator: "\n").last.map(String.init), url.hasPrefix("postgres://") else {
+        guard let url = output.split(separator: "\n").map(String.init).last(where: { $0.hasPrefix("postgres://") }) else {
             throw ProcessError("test-postgres.sh start printed no URL: \(output)")
         }
         return PrivatePostgres(directory: directory, url: url)
@@ -352,9 +352,9 @@ final class PrivatePostgres: Sendable {
         _ = try await runTool("/bin/bash", [Self.script, "restart", directory, "\(awaySeconds)"])
     }
 
-    /// Rows of `sql`, one line each (`psql -At`).
+    /// Rows of `sql`, one line each (`psql -At`; its notices go to the log instead).
     func query(_ sql: String) async throws -> [String] {
-        try await runTool("/usr/bin/env", ["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql]).split(separator: "\n").map(String.init)
+        try await runTool("/usr/bin/env", ["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-Atc", sql]).split(separator: "\n").map(String.init)
     }
 
     func stop() {
@@ -367,20 +367,26 @@ final class PrivatePostgres: Sendable {
 }
 
 /// Runs a tool to its end on a thread of its own (not the cooperative pool, which the
-/// crowd in this process needs) and returns what it printed; a failure throws.
+/// crowd in this process needs) and returns what it printed; a failure throws. The output
+/// goes through a file, not a pipe: a server the tool starts (`pg_ctl start`) may keep a
+/// pipe open for its whole life.
 func runTool(_ executable: String, _ arguments: [String]) async throws -> String {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-tool-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: file) }
             do {
+                FileManager.default.createFile(atPath: file.path, contents: nil)
+                let handle = try FileHandle(forWritingTo: file)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+                process.standardOutput = handle
+                process.standardError = handle
                 try process.run()
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
-                let output = String(decoding: data, as: UTF8.self)
+                try handle.close()
+                let output = try String(contentsOf: file, encoding: .utf8)
                 guard process.terminationStatus == 0 else {
                     throw ProcessError("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
                 }
