@@ -367,33 +367,36 @@ final class PrivatePostgres: Sendable {
 }
 
 /// Runs a tool to its end on a thread of its own (not the cooperative pool, which the
-/// crowd in this process needs) and returns what it printed; a failure throws. The output
-/// goes through a file, not a pipe: a server the tool starts (`pg_ctl start`) may keep a
-/// pipe open for its whole life.
+/// crowd in this process needs) and returns what it printed; a failure throws. Spawned and
+/// waited for with posix_spawn and waitpid, its output through a file: a server the tool
+/// starts (`pg_ctl start`) may keep a pipe open for its whole life, and Foundation's
+/// `waitUntilExit` did not return on a thread of its own.
 func runTool(_ executable: String, _ arguments: [String]) async throws -> String {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-tool-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: file) }
-            do {
-                FileManager.default.createFile(atPath: file.path, contents: nil)
-                let handle = try FileHandle(forWritingTo: file)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                process.standardOutput = handle
-                process.standardError = handle
-                try process.run()
-                process.waitUntilExit()
-                try handle.close()
-                let output = try String(contentsOf: file, encoding: .utf8)
-                guard process.terminationStatus == 0 else {
-                    throw ProcessError("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
-                }
-                continuation.resume(returning: output)
-            } catch {
-                continuation.resume(throwing: error)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("flashsale-tool-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+            guard spawned == 0 else {
+                return continuation.resume(throwing: ProcessError("\(executable) could not start: errno \(spawned)"))
             }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let output = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+            // Exited (not signalled) with status 0.
+            guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+                return continuation.resume(
+                    throwing: ProcessError("\(arguments.joined(separator: " ")) ended with wait status \(status): \(output)"))
+            }
+            continuation.resume(returning: output)
         }
     }
 }
