@@ -27,7 +27,7 @@ struct ClusterFaultTests {
         let postgres = try await PrivatePostgres.start()
         defer { postgres.stop() }
         let nodes = Locked<[ServerProcess]>([])
-        defer { nodes.withLock { $0 }.forEach { $0.stop() } }
+        defer { Self.halt(nodes.withLock { $0 }, test: #function) }
         // Without --node-count: on PostgreSQL the nodes share the sale's rate among those alive.
         let started = try await Self.startNodes(3, on: postgres, into: nodes)
         let (first, victim, third) = (started[0], started[1], started[2])
@@ -108,7 +108,7 @@ struct ClusterFaultTests {
         let postgres = try await PrivatePostgres.start()
         defer { postgres.stop() }
         let nodes = Locked<[ServerProcess]>([])
-        defer { nodes.withLock { $0 }.forEach { $0.stop() } }
+        defer { Self.halt(nodes.withLock { $0 }, test: #function) }
         let all = try await Self.startNodes(2, on: postgres, into: nodes)
         let (first, second) = (all[0], all[1])
 
@@ -143,20 +143,22 @@ struct ClusterFaultTests {
         }
         // Readiness of each node every 100 ms, and a reservation through each node every
         // 250 ms (its hold expires after 5 s), from just before the restart until 15 s after it.
+        // The watchers stop by then whatever happens (the restart may fail).
+        let giveUp = startsAt.addingTimeInterval(60)
         let watchers = Task {
             try await Task.sleep(for: .seconds(max(startsAt.addingTimeInterval(5).timeIntervalSinceNow, 0)))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, node) in all.enumerated() {
                     group.addTask {
-                        while outage.withLock({ $0.to.map { Date().timeIntervalSince($0) < 15 } ?? true }) {
-                            let status = (try? await Self.exchange(node, .GET, "/readyz"))?.status ?? 0
+                        while outage.withLock({ $0.to.map { Date().timeIntervalSince($0) < 15 } ?? true }), Date() < giveUp {
+                            let status = (try? await Self.exchange(node, .GET, "/readyz", timeout: .seconds(5)))?.status ?? 0
                             readiness.withLock { $0[index, default: []].append((Date(), status)) }
                             try await Task.sleep(for: .milliseconds(100))
                         }
                     }
                     group.addTask {
                         var count = 0
-                        while outage.withLock({ $0.to.map { Date().timeIntervalSince($0) < 5 } ?? true }) {
+                        while outage.withLock({ $0.to.map { Date().timeIntervalSince($0) < 5 } ?? true }), Date() < giveUp {
                             count += 1
                             if let answer = try? await Self.reserve(sale, on: node, key: "probe-\(index)-\(count)") {
                                 probes.withLock { $0.append(answer) }
@@ -232,6 +234,23 @@ struct ClusterFaultTests {
 
     // MARK: Helpers
 
+    /// Stops the nodes with SIGTERM, then SIGKILL for one still running 15 s later (a node
+    /// that does not drain is a failure, not a hung suite), and keeps each node's output
+    /// in /tmp/cluster-faults-<test>-node<i>.log.
+    static func halt(_ nodes: [ServerProcess], test: String) {
+        for (index, node) in nodes.enumerated() {
+            if node.process.isRunning { node.process.terminate() }
+            let deadline = Date().addingTimeInterval(15)
+            while node.process.isRunning && Date() < deadline { usleep(100_000) }
+            let drained = !node.process.isRunning
+            if !drained { kill(node.process.processIdentifier, SIGKILL) }
+            let name = test.prefix { $0 != "(" }
+            let path = "/tmp/cluster-faults-\(name)-node\(index).log"
+            try? node.log.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(drained, "node \(index) did not stop within 15 s of SIGTERM; its output: \(path)")
+        }
+    }
+
     /// A crowd over `nodes` playing `sale`, none of whom leaves the line, most of whom
     /// reserve quickly and pay; stopped `seconds` after the opening.
     static func crowd(
@@ -270,13 +289,14 @@ struct ClusterFaultTests {
     }
 
     static func exchange(
-        _ node: ServerProcess, _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil
+        _ node: ServerProcess, _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil,
+        timeout: TimeAmount = .seconds(30)
     ) async throws -> ProbeAnswer {
         var request = HTTPClientRequest(url: node.baseURL + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let json { request.body = .bytes(ByteBuffer(string: json)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 1 << 20)
         let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
         return ProbeAnswer(
