@@ -272,8 +272,11 @@ struct ClusterFaultTests {
     /// `count` nodes on `postgres`, each with the same secret and admin token, the shield's
     /// per-address limits lifted (the crowd is one address), and without `--node-count`.
     static func startNodes(_ count: Int, on postgres: PrivatePostgres, into nodes: Locked<[ServerProcess]>) async throws -> [ServerProcess] {
+        // FLASHSALE_FAULT_LOG_LEVEL=debug keeps ServiceLifecycle's and postgres-nio's own
+        // account in the nodes' output (in /tmp after the test).
+        let logLevel = ProcessInfo.processInfo.environment["FLASHSALE_FAULT_LOG_LEVEL"].map { ["--log-level", $0] } ?? []
         for _ in 0..<count {
-            let node = try await ServerProcess.start(database: postgres.url)
+            let node = try await ServerProcess.start(database: postgres.url, extraArguments: logLevel)
             nodes.withLock { $0.append(node) }
         }
         return nodes.withLock { $0 }
