@@ -42,9 +42,15 @@ public final class Locked<Value: Sendable>: Sendable {
 
 /// Runs `body` with an HTTP client of `connections` keep-alive connections, and shuts the
 /// client down whatever happens.
-public func withBenchClient<T: Sendable>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
+///
+/// `retryConnects` false: a connection that cannot be made fails its requests at once
+/// rather than after the connect timeout (a crowd over several nodes sends them on to the next).
+public func withBenchClient<T: Sendable>(
+    connections: Int, retryConnects: Bool = true, _ body: (HTTPClient) async throws -> T
+) async throws -> T {
     var configuration = HTTPClient.Configuration()
     configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+    configuration.connectionPool.retryConnectionEstablishment = retryConnects
     configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     do {

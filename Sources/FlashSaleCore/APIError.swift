@@ -91,7 +91,8 @@ public struct APIError: Error, Sendable, Equatable {
     public static let internalError = APIError(
         status: 500, code: "internal_error", message: "Something went wrong on our side; nothing was charged.")
     public static let unavailable = APIError(
-        status: 503, code: "unavailable", message: "The shop is starting or its database is unreachable; retry shortly.")
+        status: 503, code: "unavailable", message: "The shop is starting or its database is unreachable; retry shortly.",
+        retryAfterSeconds: 1)
 
     /// The JSON body of API.md for this error.
     public var body: Data {

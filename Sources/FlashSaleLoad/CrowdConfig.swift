@@ -2,7 +2,13 @@ import Foundation
 
 /// Everything `flashsale crowd` is told on its command line.
 public struct CrowdConfig: Sendable {
-    public var baseURL: String
+    /// Base URLs of the nodes; each request goes to the next (`NodeRotation`).
+    public var baseURLs: [String]
+    /// The first node; setting it sets them all (one URL or a comma-separated list).
+    public var baseURL: String {
+        get { baseURLs.first ?? "" }
+        set { baseURLs = NodeRotation.parse([newValue]) }
+    }
     public var adminToken: String
     public var shoppers: Int
     /// Play an existing sale; when nil a new one is created from the fields below.
@@ -32,14 +38,21 @@ public struct CrowdConfig: Sendable {
     /// own; the crowd has the machine's cores).
     public var honestSolvers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
 
+    /// - Parameter baseURL: one base URL, or several separated by commas.
     public init(baseURL: String, adminToken: String, shoppers: Int) {
-        self.baseURL = baseURL
+        self.init(baseURLs: [baseURL], adminToken: adminToken, shoppers: shoppers)
+    }
+
+    /// - Parameter baseURLs: the nodes' base URLs (each may be a comma-separated list).
+    public init(baseURLs: [String], adminToken: String, shoppers: Int) {
+        self.baseURLs = NodeRotation.parse(baseURLs)
         self.adminToken = adminToken
         self.shoppers = shoppers
     }
 
     /// What is wrong with the address and farm settings, or nil.
     public var problem: String? {
+        if baseURLs.isEmpty { return "at least one --url is needed" }
         if !forwardedAddresses && (natShoppers > 0 || farm.enabled) {
             return "NAT shoppers and the farm need forwarded addresses (--forwarded-addresses)"
         }

@@ -12,6 +12,9 @@ public final class CrowdMetrics: Sendable {
     let requests = Atomic<Int>(0)
     /// Transport errors, 5xx and answers outside the contract.
     let errors = Atomic<Int>(0)
+    /// Requests a node did not take (refused or dropped the connection): each was sent on
+    /// to the next node, and counts as an error only when no node took it.
+    let connectionFailures = Atomic<Int>(0)
 
     public init() {}
 
@@ -28,6 +31,8 @@ public final class CrowdMetrics: Sendable {
     }
 
     func countError() { errors.add(1, ordering: .relaxed) }
+
+    func countConnectionFailure() { connectionFailures.add(1, ordering: .relaxed) }
 
     /// The per-endpoint lines of the report, in the order a shopper meets the endpoints.
     public func summaries() -> [EndpointSummary] {

@@ -17,7 +17,9 @@ extension CrowdReport {
                     + pad(format(e.p90Ms, 1), 9, right: true) + pad(format(e.p99Ms, 1), 9, right: true)
                     + pad(format(e.maxMs, 1), 9, right: true) + "  " + statuses.joined(separator: " "))
         }
-        lines.append("requests/s \(format(requestsPerSecond, 0)); 429s \(tooManyRequests); 5xx \(serverErrors); errors \(errors)")
+        lines.append(
+            "requests/s \(format(requestsPerSecond, 0)); 429s \(tooManyRequests); 5xx \(serverErrors); errors \(errors)"
+                + (connectionFailures > 0 ? "; connection failures \(connectionFailures) (sent on to the next node)" : ""))
         lines.append("admissions/s: " + (admissionsPerSecond.isEmpty ? "none" : admissionsPerSecond.map(String.init).joined(separator: " ")))
         lines.append("admissions/s: |\(Self.sparkline(admissionsPerSecond))|")
         lines.append(

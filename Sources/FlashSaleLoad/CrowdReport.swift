@@ -22,6 +22,11 @@ public struct CrowdReport: Sendable, Codable {
     public var serverErrors: Int
     /// Transport errors, 5xx and answers outside the contract (a 404 on payment included).
     public var errors: Int
+    /// Requests a node did not take (connection refused or dropped: a dead node), each sent
+    /// on to the next node (`flashsale crowd` with several `--url`).
+    public var connectionFailures: Int
+    /// Every reservation answered 201 to the crowd, and what became of it, oldest first.
+    public var reservations: [CheckoutRecord]
     public var paidOrdersSeen: Int
     public var stats: ShopWire.Stats?
     public var ledger: LedgerSummary?
@@ -58,7 +63,7 @@ public struct CrowdReport: Sendable, Codable {
     public init(
         saleID: String, quantity: Int, shoppers: Int, durationSeconds: Double, admissionRate: Int, outcomes: [String: Int],
         endpoints: [EndpointSummary], admissionTimes: [Double], fairness: Fairness, paidOrdersSeen: Int, errors: Int,
-        stats: ShopWire.Stats?, ledger: LedgerSummary?, checks: [CheckResult], proofOfWork: SolveTimes? = nil,
+        connectionFailures: Int = 0, reservations: [CheckoutRecord] = [], stats: ShopWire.Stats?, ledger: LedgerSummary?, checks: [CheckResult], proofOfWork: SolveTimes? = nil,
         honest: HonestSummary? = nil, farm: FarmSummary? = nil
     ) {
         self.saleID = saleID
@@ -76,6 +81,8 @@ public struct CrowdReport: Sendable, Codable {
         tooManyRequests = endpoints.reduce(0) { sum, e in sum + e.count { $0 == 429 } }
         serverErrors = endpoints.reduce(0) { sum, e in sum + e.count { $0 >= 500 } }
         self.errors = errors
+        self.connectionFailures = connectionFailures
+        self.reservations = reservations
         self.paidOrdersSeen = paidOrdersSeen
         self.stats = stats
         self.ledger = ledger
@@ -85,6 +92,20 @@ public struct CrowdReport: Sendable, Codable {
         self.farm = farm
         passed = checks.allSatisfy { $0.passed != false }
     }
+}
+
+/// One shopper's checkout as the crowd saw it: the reservation answered 201, the paid
+/// order if any, and the nodes (indices of the crowd's `--url`s) that issued the shopper's
+/// first pass and admitted it. Times are seconds after the opening.
+public struct CheckoutRecord: Sendable, Codable, Equatable {
+    public var reservationID: String
+    public var reservedAt: Double
+    public var admittedAt: Double?
+    public var passNode: Int?
+    public var admittedNode: Int?
+    /// The paid order's id (`reservation:<id>` when the shop only said `already_paid`).
+    public var paidOrder: String?
+    public var paidAt: Double?
 }
 
 /// Admissions per sliding 5 s window, as a share of what the configured rate allows, over

@@ -36,11 +36,16 @@ public struct CrowdRun: Sendable {
         let farmProfile = config.farm.enabled ? config.farm : nil
         // The farm brings its own connections (and counters): its requests neither queue
         // behind the honest crowd's in this process nor count in the honest figures.
-        return try await withBenchClient(connections: config.connections * (farmProfile == nil ? 1 : 2)) { http in
+        // Over several nodes a dead node's requests go to the next at once (`NodeRotation`),
+        // not after the connect timeout.
+        let nodes = NodeRotation(config.baseURLs)
+        return try await withBenchClient(
+            connections: config.connections * (farmProfile == nil ? 1 : 2), retryConnects: nodes.urls.count == 1
+        ) { http in
             let metrics = CrowdMetrics()
-            let client = CrowdClient(http: http, baseURL: config.baseURL, limiter: AsyncLimiter(limit: config.connections), metrics: metrics)
+            let client = CrowdClient(http: http, nodes: nodes, limiter: AsyncLimiter(limit: config.connections), metrics: metrics)
             let farmClient = CrowdClient(
-                http: http, baseURL: config.baseURL, limiter: AsyncLimiter(limit: config.connections), metrics: CrowdMetrics())
+                http: http, nodes: nodes, limiter: AsyncLimiter(limit: config.connections), metrics: CrowdMetrics())
             let solver = ProofOfWorkSolver(threads: config.honestSolvers, order: .arrival)
             let farmSolver = ProofOfWorkSolver(threads: farmProfile == nil ? 0 : config.farm.solvers, order: .cheapestFirst, niceness: 10)
             defer {
@@ -136,7 +141,8 @@ public struct CrowdRun: Sendable {
                 admissionRate: sale.admissionRatePerSecond ?? config.ratePerSecond, outcomes: outcomes, endpoints: endpoints,
                 admissionTimes: results.compactMap(\.admitted) + bots.compactMap(\.admitted),
                 fairness: Fairness.measure(entries, tolerance: Self.admissionTolerance, arrivalResolution: Self.arrivalResolution), paidOrdersSeen: paidOrders,
-                errors: metrics.errors.load(ordering: .relaxed), stats: stats, ledger: ledger,
+                errors: metrics.errors.load(ordering: .relaxed), connectionFailures: metrics.connectionFailures.load(ordering: .relaxed),
+                reservations: results.compactMap(\.checkout).sorted { $0.reservedAt < $1.reservedAt }, stats: stats, ledger: ledger,
                 checks: CorrectnessChecks.evaluate(
                     quantity: sale.quantity, stats: stats, paidSeen: paidOrders, settled: settled, ledger: ledger),
                 proofOfWork: SolveTimes(bits: solves.map(\.bits), seconds: solves.map(\.seconds), hashingSeconds: solves.map(\.hashingSeconds)),

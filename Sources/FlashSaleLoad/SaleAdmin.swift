@@ -58,6 +58,6 @@ struct SaleAdmin: Sendable {
     }
 
     private func adminRequest(_ method: String, _ path: String, body: String? = nil) async throws -> BenchHTTP.Reply {
-        try await BenchHTTP.send(client.http, client.baseURL, method, path, body: body, headers: authorization)
+        try await client.exchange(method, path, body: body, headers: authorization).reply
     }
 }

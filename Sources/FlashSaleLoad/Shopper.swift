@@ -34,6 +34,11 @@ struct ShopperResult: Sendable {
     var nat = false
     /// The proofs of work it was asked for.
     var solves: [Solve] = []
+    /// The node that issued its first pass, and the one that admitted it.
+    var passNode: Int?
+    var admittedNode: Int?
+    /// Its reservation answered 201, once it has one.
+    var checkout: CheckoutRecord?
 
     struct Solve: Sendable, Equatable {
         var bits: Int
@@ -116,7 +121,8 @@ struct Shopper: Sendable {
             var headers = identity
             if let pass { headers.append(("X-Queue-Pass", pass)) }
             if let proof { headers.append(("X-Queue-Proof", proof)) }
-            let (reply, sentAt) = await context.client.timedSend(joining ? .join : .poll, joining ? "POST" : "GET", path, headers: headers)
+            let (reply, sentAt, node) = await context.client.timedExchange(
+                joining ? .join : .poll, joining ? "POST" : "GET", path, headers: headers)
             try Task.checkCancellation()
             if let solve = challenged, proof != nil {
                 result.solves.append(ShopperResult.Solve(bits: solve.bits, hashingSeconds: solve.hashing, seconds: (sentAt - solve.at).seconds))
@@ -130,8 +136,10 @@ struct Shopper: Sendable {
             let decision: QueueDecision
             if let reply, reply.status == 200, let answer = CrowdClient.decode(ShopWire.QueueAnswer.self, reply) {
                 failures = 0
+                if pass == nil, answer.pass != nil { result.passNode = node }
                 pass = answer.pass ?? pass
                 if answer.status == "admitted" {
+                    result.admittedNode = node
                     result.admitted = context.secondsSinceOpening()
                     result.admissionLag = (ContinuousClock.now - (lastWaitingSentAt ?? sentAt)).seconds
                 }
@@ -199,6 +207,9 @@ struct Shopper: Sendable {
             return fail(&result, reserved)
         }
         context.metrics.reserved.add(1, ordering: .relaxed)
+        result.checkout = CheckoutRecord(
+            reservationID: reservation, reservedAt: context.secondsSinceOpening(), admittedAt: result.admitted,
+            passNode: result.passNode, admittedNode: result.admittedNode)
         guard plan.pays else {
             if plan.cancels {
                 let cancelled = await context.client.send(.cancel, "DELETE", "/api/v1/reservations/\(reservation)", headers: identity)
@@ -243,6 +254,8 @@ struct Shopper: Sendable {
                 return fail(&result, paid)
             }
             context.metrics.paid.add(1, ordering: .relaxed)
+            result.checkout?.paidOrder = result.paidOrder
+            result.checkout?.paidAt = context.secondsSinceOpening()
             result.exit = .paid
             return
         }
@@ -257,7 +270,8 @@ struct Shopper: Sendable {
     }
 
     /// Sends, and on no answer, a 5xx or `409 request_in_progress` sends again with the
-    /// same idempotency key: the server must then do the work at most once.
+    /// same idempotency key (to the next node, with several): the server must then do the
+    /// work at most once.
     private func sendRetrying(
         _ endpoint: Endpoint, _ method: String, _ path: String, body: String, headers: [(String, String)]
     ) async throws -> BenchHTTP.Reply? {
@@ -266,7 +280,8 @@ struct Shopper: Sendable {
             try Task.checkCancellation()
             let retry = reply == nil || reply!.status >= 500 || (reply!.status == 409 && reply!.text.contains("request_in_progress"))
             if !retry || attempt == context.maxErrorsInRow { return reply }
-            try await Task.sleep(for: .milliseconds(200 * attempt))
+            // A 503 (the shop's database is away) says when to come back: `Retry-After`, 1 s.
+            try await Task.sleep(for: .milliseconds(reply?.status == 503 ? 1_000 : 200 * attempt))
         }
         return nil
     }

@@ -1,10 +1,13 @@
 import FlashSaleCore
+import FlashSaleStore
 import Foundation
 import Hummingbird
 import Logging
 
 /// Renders every failure as the JSON error of the contract. Client mistakes keep their
-/// 4xx; anything unexpected is logged and answered with a JSON 500, never an empty body.
+/// 4xx; a database that cannot be reached is 503 `unavailable` with `Retry-After`
+/// (`StoreUnavailable`); anything unexpected is logged and answered with a JSON 500, never
+/// an empty body.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -13,6 +16,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return JSONResponse.error(error)
         } catch let error as HTTPError {
             return JSONResponse.error(Self.translate(error))
+        } catch let error where StoreUnavailable.isUnavailable(error) {
+            // The database is down or restarting: the client may try again in a second.
+            // Logged quietly: during an outage every request would log; the background services
+            // and `/readyz` tell the operator.
+            context.logger.debug("store unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return JSONResponse.error(.unavailable)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             return JSONResponse.error(.internalError)

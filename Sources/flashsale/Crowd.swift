@@ -8,7 +8,12 @@ struct Crowd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Play a whole sale against a running server with a crowd of virtual shoppers, then report.")
 
-    @Option(help: "Base URL of the running server.") var url = "http://127.0.0.1:8080"
+    @Option(
+        help: ArgumentHelp(
+            "Base URL of the running server; repeat it (or list them with commas) for several nodes.",
+            discussion: "Each request goes to the next node in turn, whoever the shopper is, and one that cannot connect "
+                + "is sent at once to the next, as a load balancer without stickiness would."))
+    var url: [String] = ["http://127.0.0.1:8080"]
     @Option(help: "Admin token of that server.") var adminToken: String
     @Option(help: "Virtual shoppers.") var shoppers = 5_000
     @Option(help: "Play this existing sale instead of creating one.") var sale: String?
@@ -54,7 +59,7 @@ struct Crowd: AsyncParsableCommand {
     }
 
     private var config: CrowdConfig {
-        var config = CrowdConfig(baseURL: url, adminToken: adminToken, shoppers: shoppers)
+        var config = CrowdConfig(baseURLs: url, adminToken: adminToken, shoppers: shoppers)
         config.saleID = sale
         config.quantity = quantity
         config.ratePerSecond = rate

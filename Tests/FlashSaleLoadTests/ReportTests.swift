@@ -50,6 +50,15 @@ struct ReportTests {
         #expect(report.fairness.inOrderShare == 0.75)
         #expect(report.passed)
         #expect(report.text.contains("SKIP double_charge"))
+        #expect(!report.text.contains("connection failures"))
+
+        // Over several nodes, requests a dead node refused are counted (and were sent on).
+        let failedOver = CrowdReport(
+            saleID: "s", quantity: 10, shoppers: 50, durationSeconds: 11, admissionRate: 2, outcomes: ["paid": 10],
+            endpoints: endpoints, admissionTimes: [0.5, 1.5], fairness: Fairness(pairs: 4, inverted: 1, toleranceSeconds: 1),
+            paidOrdersSeen: 10, errors: 13, connectionFailures: 3, stats: nil, ledger: nil, checks: [passing])
+        #expect(failedOver.text.contains("connection failures 3 (sent on to the next node)"))
+        #expect(failedOver.passed)
 
         let failing = CrowdReport(
             saleID: "s", quantity: 10, shoppers: 50, durationSeconds: 11, admissionRate: 2, outcomes: [:], endpoints: [], admissionTimes: [],

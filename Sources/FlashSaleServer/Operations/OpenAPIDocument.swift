@@ -10,7 +10,7 @@ enum OpenAPIDocument {
     "title": "FlashSale",
     "version": "1",
     "summary": "A flash-sale shop: storefront, waiting room, checkout, operator API, pages.",
-    "description": "The HTTP API of `flashsale serve`, as built. The prose contract is docs/API.md; this document describes every route, request and answer of the server.\n\nJSON uses snake_case keys, integers for money and RFC 3339 UTC timestamps with a `Z` suffix (milliseconds only when non-zero). Every JSON error is `{\"error\": code, \"message\": sentence}`. Request bodies are read as JSON whatever their `Content-Type`, up to 64 KiB (413 past it). A path that names no route (or a method a path does not take) is 404 `not_found`.\n\nEdge shield: every route but `/healthz`, `/readyz` and `/metrics` answers 403 `blocked` to a network on the blocklist and 429 `rate_limited` (with `Retry-After`) to a client over a per-client limit; requests accepting `text/html` get pages instead. Requests bearing the admin token, and allowed networks, are exempt from the limits."
+    "description": "The HTTP API of `flashsale serve`, as built. The prose contract is docs/API.md; this document describes every route, request and answer of the server.\n\nJSON uses snake_case keys, integers for money and RFC 3339 UTC timestamps with a `Z` suffix (milliseconds only when non-zero). Every JSON error is `{\"error\": code, \"message\": sentence}`. A route that needs the database answers 503 `unavailable` with `Retry-After: 1` while the database cannot be reached (never 500). Request bodies are read as JSON whatever their `Content-Type`, up to 64 KiB (413 past it). A path that names no route (or a method a path does not take) is 404 `not_found`.\n\nEdge shield: every route but `/healthz`, `/readyz` and `/metrics` answers 403 `blocked` to a network on the blocklist and 429 `rate_limited` (with `Retry-After`) to a client over a per-client limit; requests accepting `text/html` get pages instead. Requests bearing the admin token, and allowed networks, are exempt from the limits."
   },
   "servers": [
     {
@@ -255,6 +255,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -308,6 +311,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -388,6 +394,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -466,6 +475,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -687,6 +699,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -762,6 +777,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1006,6 +1024,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1070,6 +1091,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1220,6 +1244,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "parameters": [
@@ -1259,6 +1286,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "parameters": [
@@ -1310,6 +1340,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -1418,6 +1451,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1464,6 +1500,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1560,6 +1599,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1650,6 +1692,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1747,6 +1792,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1830,6 +1878,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "parameters": [
@@ -1869,6 +1920,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "parameters": [
@@ -1971,6 +2025,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2079,6 +2136,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2162,6 +2222,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "parameters": [
@@ -2201,6 +2264,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "parameters": [
@@ -2303,6 +2369,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2411,6 +2480,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2963,6 +3035,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3030,6 +3105,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -5333,6 +5411,14 @@ enum OpenAPIDocument {
         "schema": {
           "type": "string"
         }
+      },
+      "RetryAfterUnavailable": {
+        "description": "Whole seconds before trying again: `1`.",
+        "required": true,
+        "schema": {
+          "type": "string",
+          "pattern": "^[0-9]+$"
+        }
       }
     },
     "responses": {
@@ -5522,6 +5608,34 @@ enum OpenAPIDocument {
             "schema": {
               "type": "string"
             }
+          }
+        }
+      },
+      "Unavailable": {
+        "description": "The shop's database cannot be reached (PostgreSQL down or restarting): nothing was done, or, for a checkout step, retrying with the same `Idempotency-Key` gives the outcome. Try again after `Retry-After`.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "properties": {
+                    "error": {
+                      "enum": [
+                        "unavailable"
+                      ]
+                    }
+                  }
+                }
+              ]
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "$ref": "#/components/headers/RetryAfterUnavailable"
           }
         }
       }

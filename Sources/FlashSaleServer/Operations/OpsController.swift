@@ -61,8 +61,13 @@ struct BacklogReader: Sendable {
 }
 
 /// Whether the store is migrated, and a database check remembered for one second so that
-/// probes cannot load the database.
+/// probes cannot load the database. A check waits at most `timeout`: while PostgreSQL is
+/// away the pool holds a query until it can connect again, and a probe must hear "not
+/// ready" within about two seconds of the database going (the remembered second, then
+/// the timeout), not when it comes back.
 final class Readiness: Sendable {
+    static let timeout = Duration.seconds(1)
+
     private struct State {
         var migrated = false
         var lastGood: ContinuousClock.Instant?
@@ -75,7 +80,7 @@ final class Readiness: Sendable {
     func check(_ store: any Store) async throws {
         let now = ContinuousClock.now
         if let last = state.withLock({ $0.lastGood }), now - last < .seconds(1) { return }
-        try await withTimeout(.seconds(2)) { try await store.ping() }
+        try await withTimeout(Self.timeout) { try await store.ping() }
         state.withLock { $0.lastGood = now }
     }
 }

@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// Runs `body` every `interval` until shutdown; a failed pass is logged under `failure`
-/// and the next pass tries again.
+/// and the next pass tries again (so a service resumes by itself once a database that went
+/// away is back; the log line then says so, with postgres-nio's details).
 func repeatUntilShutdown(
     every interval: Duration, logger: Logger, failure: String, level: Logger.Level = .warning,
     _ body: @escaping @Sendable () async throws -> Void
@@ -11,8 +12,13 @@ func repeatUntilShutdown(
     try await repeatUntilShutdown(every: interval) {
         do {
             try await body()
-        } catch where !Task.isCancelled {
-            logger.log(level: level, "\(failure)", metadata: ["error": "\(error)"])
+        } catch let error where !Task.isCancelled {
+            if StoreUnavailable.isUnavailable(error) {
+                logger.log(
+                    level: level, "\(failure)", metadata: ["error": "the database cannot be reached: \(String(reflecting: error))"])
+            } else {
+                logger.log(level: level, "\(failure)", metadata: ["error": "\(error)"])
+            }
         } catch {}
     }
 }
