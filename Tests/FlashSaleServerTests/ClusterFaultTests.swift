@@ -84,6 +84,10 @@ struct ClusterFaultTests {
 
         // Shoppers carried on through the other nodes with passes the dead node had issued.
         let afterKill = report.reservations.filter { $0.reservedAt > killOffset + 1 }
+        print(
+            "killed \(killOffset) s after the opening; reservations by the node that issued the pass: "
+                + "\(Dictionary(grouping: report.reservations, by: { $0.passNode ?? -1 }).mapValues(\.count)), after the kill: "
+                + "\(Dictionary(grouping: afterKill, by: { $0.passNode ?? -1 }).mapValues(\.count))")
         #expect(afterKill.contains { $0.passNode == 1 }, "no reservation after the kill with a pass issued by the dead node")
         #expect(afterKill.contains { $0.passNode == 1 && $0.paidAt != nil }, "no payment after the kill by such a shopper")
         // Admitted after the kill (so by a node left) with a pass the dead node issued.
