@@ -106,6 +106,8 @@ let package = Package(
                 "FlashSalePayments",
                 "FlashSaleLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),

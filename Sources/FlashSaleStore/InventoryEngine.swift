@@ -28,10 +28,20 @@ public final class InventoryEngine: Sendable {
     /// Told each batch's size and commit time (the server's metrics).
     private let observer: (any StoreObserver)?
 
-    public init(store: any Store, maxBatch: Int = 512, observer: (any StoreObserver)? = nil) {
+    /// The longest a batch waits for its commit before its callers are answered
+    /// `StoreError.commitTimedOut` (503 with `Retry-After`) and the sale's next batch goes:
+    /// one hung connection must not hold every later reservation of the sale. PostgreSQL
+    /// restarted under a crowd left a batch's query unanswered for good (issue 12's fault
+    /// test); a healthy commit takes milliseconds, and seconds on a saturated machine. A
+    /// commit that does land after its limit keeps its idempotency records, so a retry
+    /// with the same key gets its 201.
+    public let commitLimit: Duration
+
+    public init(store: any Store, maxBatch: Int = 512, observer: (any StoreObserver)? = nil, commitLimit: Duration = .seconds(5)) {
         self.store = store
         self.maxBatch = maxBatch
         self.observer = observer
+        self.commitLimit = commitLimit
     }
 
     /// An outcome, and whether a transaction decided and recorded it (false: the gate
@@ -99,7 +109,9 @@ public final class InventoryEngine: Sendable {
             }
             let start = ContinuousClock.now
             do {
-                let result = try await commitTraced(batch, saleID: lane.saleID)
+                let result = try await abandoning(after: commitLimit, error: StoreError.commitTimedOut(lane.saleID)) {
+                    try await self.commitTraced(batch, saleID: lane.saleID)
+                }
                 observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: false)
                 lane.finish(available: result.inventory.available)
                 for (waiter, outcome) in zip(batch, result.outcomes) {

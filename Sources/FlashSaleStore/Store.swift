@@ -112,9 +112,13 @@ public enum StoreError: Error, CustomStringConvertible {
     case invalidDatabaseURL(String)
     case corruptRow(String)
     case inventoryGuardFailed(UUID)
+    /// A commit gave no answer within its time limit: the database is away or a connection
+    /// hangs (`InventoryEngine.commitLimit`). Whether it committed is not known.
+    case commitTimedOut(UUID)
 
     public var description: String {
         switch self {
+        case .commitTimedOut(let id): "the reservations of sale \(id.lowercased) had no answer from the database in time"
         case .saleNotFound(let id): "no sale \(id.lowercased)"
         case .invalidDatabaseURL(let text): text
         case .corruptRow(let text): "unexpected row: \(text)"

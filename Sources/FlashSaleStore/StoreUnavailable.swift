@@ -20,6 +20,9 @@ public enum StoreUnavailable {
             return isUnavailable(code: error.code)
         case is ChannelError, is IOError:
             return true
+        case let error as StoreError:
+            if case .commitTimedOut = error { return true }
+            return false
         default:
             // postgres-nio's pool gives up after failing to connect for a while with a
             // `ConnectionPoolError` of its internal module (`connectionCreationCircuitBreakerTripped`).

@@ -5,6 +5,8 @@ import FlashSaleStore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// Options shared by every subcommand that opens the store.
 struct StoreOptions: ParsableArguments {
@@ -127,7 +129,23 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("starting", metadata: ["database": "\(config.database)", "node": "\(config.nodeCount.map { "\(nodeIndex + 1)/\($0)" } ?? "one of the live nodes (heartbeats) \(config.nodeID.lowercased)")"])
         let app = try await buildApplication(config, logger: logger)
-        try await app.runService()
+        // As `app.runService()`, with bounds on the stop: requests in flight get 10 s, then
+        // what is left is cancelled, and a process still running 12 s after the signal
+        // exits. After PostgreSQL restarted under load a node's graceful stop could wait
+        // forever on a pooled connection (issue 12's fault tests); a node must always stop.
+        // (swift-service-lifecycle's own last resort is a fatal error, whose backtrace
+        // takes longer than the stop it ends.)
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        let watchdog = Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                try await Task.sleep(for: .seconds(12))
+                logger.critical("still stopping 12 s after \(signal); exiting")
+                Foundation.exit(1)
+            }
+        }
+        defer { watchdog.cancel() }
+        try await ServiceGroup(configuration: group).run()
     }
 
     func otelEndpointURL() throws -> URL? {

@@ -87,15 +87,8 @@ final class Readiness: Sendable {
 
 struct TimeoutError: Error {}
 
-/// Runs `work`, failing with `TimeoutError` once `limit` passes.
+/// Runs `work`, failing with `TimeoutError` once `limit` passes (the work is abandoned,
+/// not awaited: `abandoning`).
 func withTimeout<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await work() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutError()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
+    try await abandoning(after: limit, error: TimeoutError(), work)
 }
