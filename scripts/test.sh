@@ -21,10 +21,12 @@ echo "PostgreSQL suite: ${FLASHSALE_TEST_POSTGRES_URL:-off}"
 swift build --build-tests "$@"
 # Suites that measure time or wait on a real provider (crowds against their promises of
 # order and rate, the event stream's cadence, a rate change reaching another node, a traced
-# payment through a spawned provider, a node killed and PostgreSQL restarted under a crowd)
+# payment through a spawned provider, a node killed and PostgreSQL restarted under a crowd,
+# whole apps sharing the test database by heartbeats, whose background services would
+# take up the payments the store's suites leave pending)
 # and the attack runs (real slowhttptest, wrk and 2,000 sockets, which load the machine) run
 # after the rest, each group on its own, so that they measure the shop and not the other tests.
-timed='CrowdScaleTests|EventsStreamTests|aRateChangedOnOneNodeIsAppliedByTheOther|TracingTests|ClusterFaultTests'
+timed='CrowdScaleTests|EventsStreamTests|aRateChangedOnOneNodeIsAppliedByTheOther|TracingTests|ClusterFaultTests|SharedAdmissionTests'
 swift test --skip-build --skip AttackSuiteTests --skip "$timed" "$@"
 swift test --skip-build --filter "$timed" "$@"
 swift test --skip-build --filter AttackSuiteTests "$@"

@@ -7,9 +7,13 @@ extension PostgresStore {
     public func commitReservations(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> BatchResult {
         // Nodes take turns per sale through an advisory lock instead of queueing on the row
         // lock: a node that finds the sale busy backs off briefly and meanwhile its batch grows.
+        // A lock held for seconds is held by a session that is not coming back (one left
+        // behind when PostgreSQL restarted): the callers are answered 503 rather than spun on.
         var backoff = 1
+        let giveUp = ContinuousClock.now + .seconds(10)
         while true {
             if let result = try await commit(attempts, saleID: saleID, now: now, advisory: true) { return result }
+            guard ContinuousClock.now < giveUp else { throw StoreError.commitTimedOut(saleID) }
             try await Task.sleep(for: .milliseconds(backoff))
             backoff = min(backoff * 2, 20)
         }

@@ -41,6 +41,9 @@ import Testing
 }
 
 /// Nodes on one PostgreSQL with no `--node-count`: they count each other by heartbeats.
+/// Run with the timed suites, apart from the store's conformance suites: these are whole
+/// apps on the shared test database, and their reconcilers and outbox workers would take
+/// up the payments those suites leave pending on purpose.
 @Suite struct SharedAdmissionTests {
     static var postgres: DatabaseURL.Postgres? {
         guard let url = ProcessInfo.processInfo.environment["FLASHSALE_TEST_POSTGRES_URL"], !url.isEmpty,

@@ -18,7 +18,9 @@ import Testing
                 await withCheckedContinuation { continuation in hung.withLock { $0 = continuation } }
             }
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Long before the work could answer (it never does); generous, as a loaded machine
+        // delays the timer itself.
+        #expect(ContinuousClock.now - start < .seconds(60))
         // The abandoned work may still finish later: nothing is resumed twice.
         hung.withLock { $0?.resume(returning: 1) }
         try await Task.sleep(for: .milliseconds(50))
