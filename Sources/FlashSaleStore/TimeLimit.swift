@@ -10,19 +10,34 @@ public func abandoning<T: Sendable>(
     let outcome = Outcome<T>()
     return try await withCheckedThrowingContinuation { continuation in
         outcome.set(continuation)
-        let worker = Task(priority: .high) {
-            do { outcome.resume(with: .success(try await work())) } catch { outcome.resume(with: .failure(error)) }
-        }
-        Task(priority: .high) {
+        let timer = Task(priority: .high) {
             try? await Task.sleep(for: limit)
-            if outcome.resume(with: .failure(error)) { worker.cancel() }
+            if outcome.resume(with: .failure(error)) { outcome.cancelWork() }
         }
+        outcome.setWork(
+            Task(priority: .high) {
+                do { outcome.resume(with: .success(try await work())) } catch { outcome.resume(with: .failure(error)) }
+                // The limit's sleep ends with the work: every batch commit calls this, and a
+                // timer left sleeping for the whole limit would pile up one per commit.
+                timer.cancel()
+            })
     }
 }
 
 /// A continuation resumed once, by whichever of the work and its time limit comes first.
 private final class Outcome<T: Sendable>: Sendable {
     private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, result: Result<T, any Error>?)>((nil, nil))
+    /// The work's task, and whether the limit passed before it was known.
+    private let work = Mutex<(task: Task<Void, Never>?, timedOut: Bool)>((nil, false))
+
+    func setWork(_ task: Task<Void, Never>) {
+        if work.withLock({ $0.task = task; return $0.timedOut }) { task.cancel() }
+    }
+
+    /// Cancels the work once the limit has passed (it may heed it and free what it holds).
+    func cancelWork() {
+        work.withLock { $0.timedOut = true; return $0.task }?.cancel()
+    }
 
     func set(_ continuation: CheckedContinuation<T, any Error>) {
         let early = state.withLock { state -> Result<T, any Error>? in
