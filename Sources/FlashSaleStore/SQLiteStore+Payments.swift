@@ -23,18 +23,18 @@ extension SQLiteStore {
     public func beginPayment(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) async throws -> BeginPayment {
         try await commits.write { db in
             if let existing = try Row.fetchOne(
-                db, sql: "SELECT * FROM payments WHERE idempotency_scope = ? AND idempotency_key = ?",
+                db.cachedStatement(sql: "SELECT * FROM payments WHERE idempotency_scope = ? AND idempotency_key = ?"),
                 arguments: [payment.idempotency.scope, payment.idempotency.key]
             ) {
                 return .existing(try Self.payment(existing))
             }
             let reservation = try Self.reservation(db, id: payment.reservationID)
             let inFlight = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM payments WHERE reservation_id = ? AND status IN ('pending', 'unknown'))",
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM payments WHERE reservation_id = ? AND status IN ('pending', 'unknown'))"),
                 arguments: [payment.reservationID.lowercased]) ?? false
             let units = try Row.fetchOne(
-                db, sql: Self.customerUnitsSQL,
+                db.cachedStatement(sql: Self.customerUnitsSQL),
                 arguments: [
                     payment.saleID.lowercased, payment.cardFingerprint, payment.addressKey, payment.reservationID.lowercased,
                 ])
@@ -42,13 +42,14 @@ extension SQLiteStore {
                 reservation: reservation, perCustomerLimit: perCustomerLimit, attemptInFlight: inFlight,
                 cardUnits: units?["card"] ?? 0, addressUnits: units?["address"] ?? 0)
             if let refusal = PaymentPlanner.refusal(facts, now: now) { return .refused(refusal) }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
                         card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
                         created_at, updated_at, flags)
                     VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     payment.id.lowercased, payment.reservationID.lowercased, payment.saleID.lowercased, payment.email,
                     payment.quantity, payment.amountCents, payment.currency, payment.cardFingerprint, payment.addressKey,
@@ -75,7 +76,8 @@ extension SQLiteStore {
 
     public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
         try await commits.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payments WHERE id = ?", arguments: [id.lowercased]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [id.lowercased])
+            else {
                 return nil
             }
             var payment = try Self.payment(row)
@@ -89,12 +91,14 @@ extension SQLiteStore {
                 let reservation = try Self.reservation(db, id: payment.reservationID)
                 var refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
                 if refusal == nil {
-                    try db.execute(
-                        sql: "UPDATE reservations SET status = 'paid', closed_at = ? WHERE id = ? AND status = 'held'",
+                    try db.cachedStatement(
+                        sql: "UPDATE reservations SET status = 'paid', closed_at = ? WHERE id = ? AND status = 'held'"
+                    ).execute(
                         arguments: [now.ms, payment.reservationID.lowercased])
                     if db.changesCount == 1 {
-                        try db.execute(
-                            sql: "UPDATE inventory SET reserved = reserved - ?, sold = sold + ? WHERE sale_id = ?",
+                        try db.cachedStatement(
+                            sql: "UPDATE inventory SET reserved = reserved - ?, sold = sold + ? WHERE sale_id = ?"
+                        ).execute(
                             arguments: [payment.quantity, payment.quantity, payment.saleID.lowercased])
                     } else {
                         refusal = .reservationExpired
@@ -104,11 +108,12 @@ extension SQLiteStore {
                 try Self.enqueue(db, kind: refusal == nil ? .confirmationEmail : .refund, paymentID: id, now: now)
             }
             payment.updatedAt = now
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE payments SET status = ?, charge_id = ?, response_status = ?, response_body = ?, updated_at = ?
                     WHERE id = ?
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     payment.status.rawValue, payment.chargeID, payment.response?.status, payment.response?.body, now.ms,
                     id.lowercased,
@@ -238,11 +243,12 @@ extension SQLiteStore {
 
     /// At most one message of each kind per payment: enqueueing twice is harmless.
     static func enqueue(_ db: Database, kind: OutboxMessage.Kind, paymentID: UUID, now: Date) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (id, kind, payment_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (payment_id, kind) DO NOTHING
-                """,
+                """
+        ).execute(
             arguments: [UUID.timeOrdered().lowercased, kind.rawValue, paymentID.lowercased, now.ms, now.ms])
     }
 

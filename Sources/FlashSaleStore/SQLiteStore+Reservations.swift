@@ -14,12 +14,12 @@ extension SQLiteStore {
             let units = plan.units
             let sale = saleID.lowercased
             if units > 0 {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE inventory SET available = available - ?, reserved = reserved + ?
                         WHERE sale_id = ? AND available >= ?
-                        """,
-                    arguments: [units, units, sale, units])
+                        """
+                ).execute(arguments: [units, units, sale, units])
                 guard db.changesCount == 1 else { throw StoreError.inventoryGuardFailed(saleID) }
                 var arguments = StatementArguments()
                 for attempt in plan.reserved {
@@ -132,7 +132,8 @@ extension SQLiteStore {
     }
 
     static func reservation(_ db: Database, id: UUID) throws -> ReservationRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM reservations WHERE id = ?", arguments: [id.lowercased]).map { row in
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reservations WHERE id = ?"), arguments: [id.lowercased]).map {
+            row in
             guard let id = UUID(uuidString: row["id"]), let saleID = UUID(uuidString: row["sale_id"]),
                 let passID = UUID(uuidString: row["pass_id"]), let status = ReservationRecord.Status(rawValue: row["status"])
             else { throw StoreError.corruptRow("reservation \(row)") }
@@ -161,9 +162,9 @@ extension SQLiteStore {
     }
 
     static func returnUnits(_ db: Database, saleID: String, units: Int) throws {
-        try db.execute(
-            sql: "UPDATE inventory SET available = available + ?, reserved = reserved - ? WHERE sale_id = ?",
-            arguments: [units, units, saleID])
+        try db.cachedStatement(
+            sql: "UPDATE inventory SET available = available + ?, reserved = reserved - ? WHERE sale_id = ?"
+        ).execute(arguments: [units, units, saleID])
     }
 
     // MARK: Idempotency

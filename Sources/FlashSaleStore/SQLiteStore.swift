@@ -133,7 +133,8 @@ public struct SQLiteStore: Store {
 
     static func inventory(_ db: Database, saleID: UUID) throws -> Inventory? {
         try Row.fetchOne(
-            db, sql: "SELECT available, reserved, sold FROM inventory WHERE sale_id = ?", arguments: [saleID.lowercased]
+            db.cachedStatement(sql: "SELECT available, reserved, sold FROM inventory WHERE sale_id = ?"),
+            arguments: [saleID.lowercased]
         ).map { Inventory(available: $0["available"], reserved: $0["reserved"], sold: $0["sold"]) }
     }
 }
