@@ -1,0 +1,32 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+@testable import FlashSaleStore
+
+/// PostgreSQL's per-customer check of a payment probes the card index for the card and the
+/// address index for the address, even for a sale the statistics have never seen (every
+/// sale, while it is on). When both indexes led with sale_id, the card probe was planned on
+/// the address index's sale_id prefix and read every payment of the sale (issue 15).
+@Suite struct PaymentLimitPlanTests {
+    @Test(.enabled(if: StoreKind.postgresURL != nil)) func theCardAndAddressProbesUseTheirOwnIndexes() async throws {
+        let lines = try await withStore(.postgres) { store in
+            let postgres = try #require(store as? PostgresStore)
+            let query = PostgresStore.customerUnitsQuery(
+                saleID: UUID(), cardFingerprint: "card-\(UUID())", addressKey: "1 street|12345|us", reservationID: UUID())
+            var lines: [String] = []
+            for try await (line) in try await postgres.client.query(
+                PostgresQuery(unsafeSQL: "EXPLAIN " + query.sql, binds: query.binds), logger: postgres.logger
+            ).decode(String.self) {
+                lines.append(line)
+            }
+            return lines
+        }
+        let conditions = lines.filter { $0.contains("Index Cond") }
+        #expect(lines.contains { $0.contains("using payments_card") }, "\(lines)")
+        #expect(lines.contains { $0.contains("using payments_address") }, "\(lines)")
+        #expect(conditions.count == 2, "\(lines)")
+        #expect(conditions.contains { $0.contains("card_fingerprint =") }, "\(lines)")
+        #expect(conditions.contains { $0.contains("address_key =") }, "\(lines)")
+    }
+}
