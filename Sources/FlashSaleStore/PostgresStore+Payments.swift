@@ -44,22 +44,14 @@ extension PostgresStore {
             }
             let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger)
             var inFlight = false
-            for try await (exists) in try await conn.query(
-                """
-                SELECT EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(payment.reservationID)
-                               AND status IN ('pending', 'unknown'))
-                """, logger: logger
-            ).decode(Bool.self) {
-                inFlight = exists
-            }
             var cardUnits = 0
             var addressUnits = 0
-            for try await (card, address) in try await conn.query(
-                Self.customerUnitsQuery(
+            for try await (exists, card, address) in try await conn.query(
+                Self.paymentFactsQuery(
                     saleID: payment.saleID, cardFingerprint: payment.cardFingerprint, addressKey: payment.addressKey,
                     reservationID: payment.reservationID), logger: logger
-            ).decode((Int, Int).self) {
-                (cardUnits, addressUnits) = (card, address)
+            ).decode((Bool, Int, Int).self) {
+                (inFlight, cardUnits, addressUnits) = (exists, card, address)
             }
             let facts = PaymentPlanner.Facts(
                 reservation: reservation, perCustomerLimit: perCustomerLimit, attemptInFlight: inFlight,
@@ -80,19 +72,22 @@ extension PostgresStore {
         }
     }
 
-    /// Units the sale's other live payments hold on this card (`card`) and on this shipping
-    /// address (`address`): two index probes, one on payments_card and one on
-    /// payments_address (migration 7). The sale is compared as text so that no index on
-    /// sale_id can serve a probe: while a sale is young its id is in no statistics, the
-    /// planner rates any sale_id index at one row, and a probe planned on one reads every
-    /// payment of the sale (issue 15). A card or an address has few payments across all
-    /// sales, which the filter then reads. (A single `card = ? OR address = ?` reads every
-    /// payment of the sale on SQLite; two probes keep the stores alike.)
-    static func customerUnitsQuery(saleID: UUID, cardFingerprint: String, addressKey: String, reservationID: UUID)
+    /// What the per-customer limit and the one-attempt rule need, in one round trip:
+    /// whether another attempt on this reservation is in flight, and the units the sale's
+    /// other live payments hold on this card (`card`) and on this shipping address
+    /// (`address`). The units are two index probes, on payments_card and payments_address
+    /// (migration 7). The sale is compared as text so that no index on sale_id can serve a
+    /// probe: while a sale is young its id is in no statistics, the planner rates any
+    /// sale_id index at one row, and a probe planned on one reads every payment of the sale
+    /// (issue 15). A card or an address has few payments across all sales, which the filter
+    /// then reads. (A single `card = ? OR address = ?` reads every payment of the sale on
+    /// SQLite; two probes keep the stores alike.)
+    static func paymentFactsQuery(saleID: UUID, cardFingerprint: String, addressKey: String, reservationID: UUID)
         -> PostgresQuery
     {
         """
-        SELECT (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
+        SELECT EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(reservationID) AND status IN ('pending', 'unknown')),
+               (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
                 WHERE card_fingerprint = \(cardFingerprint) AND sale_id::text = \(saleID.lowercased)
                   AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')),
                (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
@@ -108,59 +103,67 @@ extension PostgresStore {
                 conn.query("SELECT * FROM payments WHERE id = \(id) FOR UPDATE", logger: logger))
             else { return nil }
             guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
-            var soldUnits = 0
             switch step {
             case .record(let status, let response):
                 payment.status = status
                 payment.response = response
+                payment.updatedAt = now
+                try await conn.query(try Self.paymentUpdate(payment), logger: logger).drain()
             case .charged(let chargeID, let payable):
                 payment.chargeID = chargeID
                 // The reservation's row lock orders this against expiry and cancellation:
-                // whichever comes second sees the other's status.
+                // whichever comes second sees the other's status. Under it, a held
+                // reservation that `refundReason` lets through is sold by the statement below.
                 let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger, lock: true)
                 let refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
-                if refusal == nil {
-                    for try await _ in try await conn.query(
-                        """
-                        UPDATE reservations SET status = 'paid', closed_at = \(now)
-                        WHERE id = \(payment.reservationID) AND status = 'held' RETURNING id
-                        """, logger: logger
-                    ) {
-                        soldUnits = payment.quantity
-                    }
-                }
                 PaymentSettlement.apply(refusal: refusal, to: &payment)
+                payment.updatedAt = now
                 try await conn.query(
-                    """
-                    INSERT INTO outbox (id, kind, payment_id, next_attempt_at, created_at)
-                    VALUES (\(UUID.timeOrdered()), \(refusal == nil ? "email" : "refund"), \(id), \(now), \(now))
-                    ON CONFLICT (payment_id, kind) DO NOTHING
-                    """, logger: logger
-                ).drain()
-            }
-            payment.updatedAt = now
-            try await conn.query(
-                """
-                UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
-                    response_status = \(payment.response?.status), response_body = \(payment.response?.body),
-                    updated_at = \(now)
-                WHERE id = \(id)
-                """, logger: logger
-            ).drain()
-            if soldUnits > 0 {
-                // The sale's inventory row is the one every settlement and reservation batch
-                // writes: it is locked last, so it is held for this statement and the commit
-                // only, not for the whole settlement (issue 15: settlements queued on it).
-                // The reservation's row lock above already decided that it was held.
-                try await conn.query(
-                    """
-                    UPDATE inventory SET reserved = reserved - \(soldUnits), sold = sold + \(soldUnits)
-                    WHERE sale_id = \(payment.saleID)
-                    """, logger: logger
+                    try Self.chargeSettlement(payment, sell: refusal == nil, outbox: refusal == nil ? "email" : "refund", now: now),
+                    logger: logger
                 ).drain()
             }
             return payment
         }
+    }
+
+    /// Records a payment's status, charge and stored answer.
+    static func paymentUpdate(_ payment: PaymentRecord) throws -> PostgresQuery {
+        try """
+        UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
+            response_status = \(payment.response?.status), response_body = \(payment.response?.body),
+            updated_at = \(payment.updatedAt)
+        WHERE id = \(payment.id)
+        """
+    }
+
+    /// A charged payment's consequences in one statement (one round trip): when `sell`, the
+    /// held reservation becomes paid and its units move from reserved to sold; the outbox
+    /// message (the confirmation email or the refund); the payment's row. The sale's
+    /// inventory row, which every settlement and reservation batch writes, is locked by
+    /// this statement and held only until the commit that follows (issue 15: settlements
+    /// queued on it, four round trips each before).
+    static func chargeSettlement(_ payment: PaymentRecord, sell: Bool, outbox kind: String, now: Date) throws
+        -> PostgresQuery
+    {
+        try """
+        WITH paid AS (
+            UPDATE reservations SET status = 'paid', closed_at = \(now)
+            WHERE id = \(payment.reservationID) AND status = 'held' AND \(sell)
+            RETURNING quantity
+        ), sold AS (
+            UPDATE inventory SET reserved = reserved - paid.quantity, sold = sold + paid.quantity
+            FROM paid WHERE inventory.sale_id = \(payment.saleID)
+        ), message AS (
+            INSERT INTO outbox (id, kind, payment_id, next_attempt_at, created_at)
+            VALUES (\(UUID.timeOrdered()), \(kind), \(payment.id), \(now), \(now))
+            ON CONFLICT (payment_id, kind) DO NOTHING
+        )
+        UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
+            response_status = \(payment.response?.status), response_body = \(payment.response?.body),
+            updated_at = \(payment.updatedAt)
+        WHERE id = \(payment.id)
+        """
     }
 
     public func markRefunded(paymentID: UUID, now: Date) async throws {

@@ -12,7 +12,7 @@ import Testing
     @Test(.enabled(if: StoreKind.postgresURL != nil)) func theCardAndAddressProbesUseTheirOwnIndexes() async throws {
         let lines = try await withStore(.postgres) { store in
             let postgres = try #require(store as? PostgresStore)
-            let query = PostgresStore.customerUnitsQuery(
+            let query = PostgresStore.paymentFactsQuery(
                 saleID: UUID(), cardFingerprint: "card-\(UUID())", addressKey: "1 street|12345|us", reservationID: UUID())
             var lines: [String] = []
             for try await (line) in try await postgres.client.query(
@@ -25,7 +25,7 @@ import Testing
         let conditions = lines.filter { $0.contains("Index Cond") }
         #expect(lines.contains { $0.contains("using payments_card") }, "\(lines)")
         #expect(lines.contains { $0.contains("using payments_address") }, "\(lines)")
-        #expect(conditions.count == 2, "\(lines)")
+        #expect(conditions.count == 3, "\(lines)")  // and the in-flight check's reservation_id
         #expect(conditions.contains { $0.contains("card_fingerprint =") }, "\(lines)")
         #expect(conditions.contains { $0.contains("address_key =") }, "\(lines)")
     }
