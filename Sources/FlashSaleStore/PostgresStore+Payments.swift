@@ -103,12 +103,12 @@ extension PostgresStore {
                 conn.query("SELECT * FROM payments WHERE id = \(id) FOR UPDATE", logger: logger))
             else { return nil }
             guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
+            var sell = false
+            var message: String?
             switch step {
             case .record(let status, let response):
                 payment.status = status
                 payment.response = response
-                payment.updatedAt = now
-                try await conn.query(try Self.paymentUpdate(payment), logger: logger).drain()
             case .charged(let chargeID, let payable):
                 payment.chargeID = chargeID
                 // The reservation's row lock orders this against expiry and cancellation:
@@ -117,33 +117,22 @@ extension PostgresStore {
                 let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger, lock: true)
                 let refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
                 PaymentSettlement.apply(refusal: refusal, to: &payment)
-                payment.updatedAt = now
-                try await conn.query(
-                    try Self.chargeSettlement(payment, sell: refusal == nil, outbox: refusal == nil ? "email" : "refund", now: now),
-                    logger: logger
-                ).drain()
+                sell = refusal == nil
+                message = refusal == nil ? "email" : "refund"
             }
+            payment.updatedAt = now
+            try await conn.query(try Self.settlementWrites(payment, sell: sell, outbox: message, now: now), logger: logger).drain()
             return payment
         }
     }
 
-    /// Records a payment's status, charge and stored answer.
-    static func paymentUpdate(_ payment: PaymentRecord) throws -> PostgresQuery {
-        try """
-        UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
-            response_status = \(payment.response?.status), response_body = \(payment.response?.body),
-            updated_at = \(payment.updatedAt)
-        WHERE id = \(payment.id)
-        """
-    }
-
-    /// A charged payment's consequences in one statement (one round trip): when `sell`, the
-    /// held reservation becomes paid and its units move from reserved to sold; the outbox
-    /// message (the confirmation email or the refund); the payment's row. The sale's
-    /// inventory row, which every settlement and reservation batch writes, is locked by
-    /// this statement and held only until the commit that follows (issue 15: settlements
-    /// queued on it, four round trips each before).
-    static func chargeSettlement(_ payment: PaymentRecord, sell: Bool, outbox kind: String, now: Date) throws
+    /// A settlement's writes in one statement (one round trip): when `sell`, the held
+    /// reservation becomes paid and its units move from reserved to sold; the outbox
+    /// message of kind `outbox`, if any (the confirmation email or the refund); the
+    /// payment's row. The sale's inventory row, which every settlement and reservation
+    /// batch writes, is locked by this statement and held only until the commit that
+    /// follows (issue 15: settlements queued on it, four round trips each before).
+    static func settlementWrites(_ payment: PaymentRecord, sell: Bool, outbox kind: String?, now: Date) throws
         -> PostgresQuery
     {
         try """
@@ -156,7 +145,8 @@ extension PostgresStore {
             FROM paid WHERE inventory.sale_id = \(payment.saleID)
         ), message AS (
             INSERT INTO outbox (id, kind, payment_id, next_attempt_at, created_at)
-            VALUES (\(UUID.timeOrdered()), \(kind), \(payment.id), \(now), \(now))
+            SELECT \(UUID.timeOrdered()), m.kind, \(payment.id), \(now), \(now)
+            FROM (SELECT \(kind)::text AS kind) AS m WHERE m.kind IS NOT NULL
             ON CONFLICT (payment_id, kind) DO NOTHING
         )
         UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
