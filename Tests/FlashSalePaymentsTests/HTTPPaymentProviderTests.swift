@@ -7,12 +7,14 @@ import Testing
 /// `HTTPPaymentProvider` against the simulator listening on a real socket.
 @Suite struct HTTPPaymentProviderTests {
     func withLiveProvider(
-        faults: Faults = .none, requestTimeout: Duration = .seconds(3),
+        faults: Faults = .none, requestTimeout: Duration = .seconds(30),
         _ body: @Sendable (HTTPPaymentProvider, SimulatedProvider) async throws -> Void
     ) async throws {
         let simulator = try SimulatedProvider(faults: faults)
-        // Held well past the client's timeout; the server's shutdown ends the hold.
-        let config = PSPConfig(port: 0, faults: faults, unansweredHold: .seconds(30))
+        // The default timeout is generous: on a loaded CI machine a plain charge once took
+        // over 3 s. Tests of withheld answers pass a short one; the hold outlasts both, and
+        // the server's shutdown ends it.
+        let config = PSPConfig(port: 0, faults: faults, unansweredHold: .seconds(60))
         let app = try buildPSPApplication(config, provider: simulator)
         try await app.test(.live) { client in
             let port = try #require(client.port)
