@@ -36,13 +36,13 @@ extension SQLiteStore {
 extension PostgresStore {
     public func backlog(unresolvedBefore cutoff: Date) async throws -> Backlog {
         var backlog = Backlog(outboxDepth: 0, outboxOldest: nil, unresolvedPayments: 0)
-        for try await (depth, oldest) in try await client.query(
+        for try await (depth, oldest) in try await backgroundClient.query(
             "SELECT COUNT(*)::int, MIN(created_at) FROM outbox WHERE status = 'pending'", logger: logger
         ).decode((Int, Date?).self) {
             backlog.outboxDepth = depth
             backlog.outboxOldest = oldest
         }
-        for try await count in try await client.query(
+        for try await count in try await backgroundClient.query(
             """
             SELECT COUNT(*)::int FROM payments
             WHERE status IN ('pending', 'unknown') AND (status = 'unknown' OR updated_at < \(cutoff))

@@ -2,9 +2,9 @@ import FlashSaleCore
 import Foundation
 import PostgresNIO
 
-/// The statements of the reservation hot path, prepared once per connection: planning the
-/// batch queries anew for every batch cost more than running them. Every binding carries
-/// an explicit cast, since a prepared statement's parameter types are fixed at preparation.
+/// The statements of the reservation hot path. Every binding carries an explicit cast, so
+/// that each can be prepared once per connection (`PostgresPreparedStatement`) or sent
+/// in a pipelined group as an unnamed statement (`query`).
 enum PostgresStatements {
     /// Takes the sale's advisory lock and reads its counts; `locked` false when another
     /// node holds the lock.
@@ -85,10 +85,13 @@ enum PostgresStatements {
                 WHERE EXISTS (SELECT 1 FROM taken)
                 RETURNING 1
             ), recorded AS (
+                -- Recorded with the units taken, or when the batch takes none (its answers
+                -- are refusals): a failed guard writes nothing.
                 INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, body, created_at)
                 SELECT scope, key, fingerprint, status_code, convert_to(body, 'UTF8'), $3::timestamptz
                 FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[])
                     AS t(scope, key, fingerprint, status_code, body)
+                WHERE $1::bigint = 0 OR EXISTS (SELECT 1 FROM taken)
                 ON CONFLICT (scope, key) DO NOTHING
                 RETURNING 1
             )
@@ -122,5 +125,12 @@ enum PostgresStatements {
         }
 
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int.self) }
+    }
+}
+
+extension PostgresPreparedStatement {
+    /// The statement as an unnamed query with its bindings, for a pipelined group.
+    var query: PostgresQuery {
+        get throws { PostgresQuery(unsafeSQL: Self.sql, binds: try makeBindings()) }
     }
 }

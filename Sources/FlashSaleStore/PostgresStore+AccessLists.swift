@@ -32,7 +32,7 @@ extension PostgresStore {
     }
 
     public func accessRules(now: Date) async throws -> [AccessRule] {
-        let rows = try await client.query(
+        let rows = try await backgroundClient.query(
             """
             SELECT list, cidr, reason, created_at, expires_at FROM access_rules
             WHERE expires_at IS NULL OR expires_at > \(now)
@@ -49,7 +49,7 @@ extension PostgresStore {
 
     public func accessListVersion() async throws -> Int64 {
         var version: Int64 = 0
-        for try await (value) in try await client.query("SELECT version FROM access_list_version WHERE id = 1", logger: logger)
+        for try await (value) in try await backgroundClient.query("SELECT version FROM access_list_version WHERE id = 1", logger: logger)
             .decode(Int64.self)
         {
             version = value
@@ -59,7 +59,7 @@ extension PostgresStore {
 
     /// Holds one pooled connection in LISTEN for as long as the caller's task runs.
     public func listen(to feed: ChangeFeed, _ changed: @escaping @Sendable () async -> Void) async throws {
-        try await client.withConnection { conn in
+        try await backgroundClient.withConnection { conn in
             for try await _ in try await conn.listen(feed.rawValue) {
                 await changed()
             }

@@ -13,7 +13,7 @@ extension PostgresStore: ClusterStore {
     /// are not read back.
     public func heartbeat(node: UUID, lines: [NodeLine], liveWithin: Double) async throws -> ClusterView {
         let records = String(decoding: try JSONCoding.encoder().encode(lines.map(LineRecord.init)), as: UTF8.self)
-        let rows = try await client.query(
+        let rows = try await backgroundClient.query(
             """
             WITH beat AS (
                 INSERT INTO cluster_nodes (node_id, started_at, heartbeat_at) VALUES (\(node), now(), now())
@@ -53,11 +53,11 @@ extension PostgresStore: ClusterStore {
     }
 
     public func leaveCluster(node: UUID) async throws {
-        try await client.query("UPDATE cluster_nodes SET left_at = now() WHERE node_id = \(node)", logger: logger).drain()
+        try await backgroundClient.query("UPDATE cluster_nodes SET left_at = now() WHERE node_id = \(node)", logger: logger).drain()
     }
 
     public func forgetSilentNodes() async throws {
-        try await client.query(
+        try await backgroundClient.query(
             """
             WITH nodes AS (DELETE FROM cluster_nodes WHERE heartbeat_at < now() - interval '\(unescaped: Self.clusterMemory)')
             DELETE FROM admission_lines WHERE updated_at < now() - interval '\(unescaped: Self.clusterMemory)'

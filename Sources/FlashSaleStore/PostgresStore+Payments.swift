@@ -15,49 +15,44 @@ extension PostgresStore {
     }
 
     public func beginPayment(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) async throws -> BeginPayment {
-        let logger = self.logger
-        return try await transaction { conn -> BeginPayment in
-            // Attempts that could break each other's checks take turns: the same reservation
-            // (one attempt in flight, one idempotency key), the same card, the same shipping
-            // address (the per-customer limit). Others run side by side: one lock per sale
-            // made every payment of a drop queue behind the last (issue 15). The locks are
-            // taken in key order, so two attempts never wait for each other in a cycle.
-            let reservationKey = "reservation:" + payment.reservationID.lowercased
-            let cardKey = "card:" + payment.cardFingerprint
-            let addressKey = "address:" + payment.addressKey
-            try await conn.query(
-                """
-                SELECT pg_advisory_xact_lock(k) FROM (
-                    SELECT DISTINCT k FROM unnest(ARRAY[hashtextextended(\(reservationKey), 13),
-                        hashtextextended(\(cardKey), 13), hashtextextended(\(addressKey), 13)]) AS k
-                    ORDER BY k) AS keys
-                """, logger: logger
-            ).drain()
-            if let existing = try await Self.firstPayment(
-                conn.query(
-                    """
-                    SELECT * FROM payments
-                    WHERE idempotency_scope = \(payment.idempotency.scope) AND idempotency_key = \(payment.idempotency.key)
-                    """, logger: logger))
-            {
-                return .existing(existing)
+        // Attempts that could break each other's checks take turns: the same reservation
+        // (one attempt in flight, one idempotency key), the same card, the same shipping
+        // address (the per-customer limit). Others run side by side: one lock per sale
+        // made every payment of a drop queue behind the last (issue 15). The locks are
+        // taken in key order, so two attempts never wait for each other in a cycle.
+        let reservationKey = "reservation:" + payment.reservationID.lowercased
+        let cardKey = "card:" + payment.cardFingerprint
+        let addressKey = "address:" + payment.addressKey
+        let lock: PostgresQuery = """
+            SELECT pg_advisory_xact_lock(k) FROM (
+                SELECT DISTINCT k FROM unnest(ARRAY[hashtextextended(\(reservationKey), 13),
+                    hashtextextended(\(cardKey), 13), hashtextextended(\(addressKey), 13)]) AS k
+                ORDER BY k) AS keys
+            """
+        return try await PipelinedTransaction.run(on: client, logger: logger) { transaction -> BeginPayment in
+            // The read follows the locks in the same group: its snapshot is taken after them.
+            let read = try await transaction.begin([lock, Self.beginFactsQuery(payment)])[1]
+            var existingID: UUID?
+            var reservation: ReservationRecord?
+            var (inFlight, cardUnits, addressUnits) = (false, 0, 0)
+            for row in read {
+                let r = row.makeRandomAccess()
+                existingID = try r["existing_id"].decode(UUID?.self)
+                inFlight = try r["in_flight"].decode(Bool.self)
+                cardUnits = try r["card_units"].decode(Int.self)
+                addressUnits = try r["address_units"].decode(Int.self)
+                reservation = try Self.reservation(r, prefix: "r_")
             }
-            let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger)
-            var inFlight = false
-            var cardUnits = 0
-            var addressUnits = 0
-            for try await (exists, card, address) in try await conn.query(
-                Self.paymentFactsQuery(
-                    saleID: payment.saleID, cardFingerprint: payment.cardFingerprint, addressKey: payment.addressKey,
-                    reservationID: payment.reservationID), logger: logger
-            ).decode((Bool, Int, Int).self) {
-                (inFlight, cardUnits, addressUnits) = (exists, card, address)
+            if let existingID {
+                let rows = try await transaction.commit(["SELECT * FROM payments WHERE id = \(existingID)"])[0]
+                guard let row = rows.first else { throw StoreError.corruptRow("payment \(existingID.lowercased) vanished") }
+                return .existing(try Self.payment(row))
             }
             let facts = PaymentPlanner.Facts(
                 reservation: reservation, perCustomerLimit: perCustomerLimit, attemptInFlight: inFlight,
                 cardUnits: cardUnits, addressUnits: addressUnits)
             if let refusal = PaymentPlanner.refusal(facts, now: now) { return .refused(refusal) }
-            try await conn.query(
+            _ = try await transaction.commit([
                 """
                 INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
                     card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
@@ -66,105 +61,144 @@ extension PostgresStore {
                     \(payment.quantity), \(payment.amountCents), \(payment.currency), \(payment.cardFingerprint),
                     \(payment.addressKey), \(payment.idempotency.scope), \(payment.idempotency.key),
                     \(payment.idempotency.fingerprint), \(now), \(now), \(payment.flags))
-                """, logger: logger
-            ).drain()
+                """
+            ])
             return .started(payment.started(at: now))
         }
     }
 
-    /// What the per-customer limit and the one-attempt rule need, in one round trip:
-    /// whether another attempt on this reservation is in flight, and the units the sale's
-    /// other live payments hold on this card (`card`) and on this shipping address
-    /// (`address`). The units are two index probes, on payments_card and payments_address
-    /// (migration 7). The sale is compared as text so that no index on sale_id can serve a
-    /// probe: while a sale is young its id is in no statistics, the planner rates any
-    /// sale_id index at one row, and a probe planned on one reads every payment of the sale
-    /// (issue 15). A card or an address has few payments across all sales, which the filter
-    /// then reads. (A single `card = ? OR address = ?` reads every payment of the sale on
-    /// SQLite; two probes keep the stores alike.)
-    static func paymentFactsQuery(saleID: UUID, cardFingerprint: String, addressKey: String, reservationID: UUID)
-        -> PostgresQuery
-    {
-        """
-        SELECT EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(reservationID) AND status IN ('pending', 'unknown')),
-               (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
-                WHERE card_fingerprint = \(cardFingerprint) AND sale_id::text = \(saleID.lowercased)
-                  AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')),
-               (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
-                WHERE address_key = \(addressKey) AND sale_id::text = \(saleID.lowercased)
-                  AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid'))
-        """
+    /// What `beginPayment` reads under its locks, in one round trip and one row: the id of
+    /// an attempt stored under the same idempotency key (`existing_id`); the reservation
+    /// (`r_`-prefixed columns, null when there is none); whether another attempt on it is in
+    /// flight (`in_flight`); and the units the sale's other live payments hold on this card
+    /// (`card_units`) and on this shipping address (`address_units`).
+    ///
+    /// The units are two index probes, on payments_card and payments_address (migration 7).
+    /// The sale is compared as text so that no index on sale_id can serve a probe: while a
+    /// sale is young its id is in no statistics, the planner rates any sale_id index at one
+    /// row, and a probe planned on one reads every payment of the sale (issue 15). A card or
+    /// an address has few payments across all sales, which the filter then reads. (A single
+    /// `card = ? OR address = ?` reads every payment of the sale on SQLite; two probes keep
+    /// the stores alike.)
+    static func beginFactsQuery(_ payment: PaymentRecord) -> PostgresQuery {
+        let (saleID, reservationID) = (payment.saleID.lowercased, payment.reservationID)
+        return """
+            SELECT (SELECT id FROM payments WHERE idempotency_scope = \(payment.idempotency.scope)
+                        AND idempotency_key = \(payment.idempotency.key)) AS existing_id,
+                   EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(reservationID)
+                           AND status IN ('pending', 'unknown')) AS in_flight,
+                   (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
+                    WHERE card_fingerprint = \(payment.cardFingerprint) AND sale_id::text = \(saleID)
+                      AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS card_units,
+                   (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
+                    WHERE address_key = \(payment.addressKey) AND sale_id::text = \(saleID)
+                      AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS address_units,
+                   \(unescaped: Self.reservationColumns(table: "r", prefix: "r_"))
+            FROM (VALUES (1)) AS one LEFT JOIN reservations r ON r.id = \(reservationID)
+            """
     }
 
     public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
+        // Optimistic, in autocommit: read the payment and its reservation without locks,
+        // decide, then write with a statement whose guards re-check what the decision
+        // rested on; when they fail (another settler or the sweeper came first), read again.
+        // No lock is held across a round trip: a transaction that held the sale's inventory
+        // row until its COMMIT arrived queued every other settlement behind it, and kept
+        // the row's dead versions from being pruned (issue 15).
+        // One connection for the reads and writes: each lease from the pool waits for this
+        // task to be scheduled again, which on a saturated machine costs more than a round trip.
         let logger = self.logger
-        return try await transaction { conn -> PaymentRecord? in
-            guard var payment = try await Self.firstPayment(
-                conn.query("SELECT * FROM payments WHERE id = \(id) FOR UPDATE", logger: logger))
-            else { return nil }
-            guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
-            var sell = false
-            var message: String?
-            switch step {
-            case .record(let status, let response):
-                payment.status = status
-                payment.response = response
-            case .charged(let chargeID, let payable):
-                payment.chargeID = chargeID
-                // The reservation's row lock orders this against expiry and cancellation:
-                // whichever comes second sees the other's status. Under it, a held
-                // reservation that `refundReason` lets through is sold by the statement below.
-                let reservation = try await Self.reservation(conn, id: payment.reservationID, logger: logger, lock: true)
-                let refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
-                PaymentSettlement.apply(refusal: refusal, to: &payment)
-                sell = refusal == nil
-                message = refusal == nil ? "email" : "refund"
+        return try await client.withConnection { conn -> PaymentRecord? in
+            for _ in 0..<Self.settlementAttempts {
+                var payment: PaymentRecord?
+                var reservation: ReservationRecord?
+                for try await row in try await conn.query(
+                    """
+                    SELECT p.*, \(unescaped: Self.reservationColumns(table: "r", prefix: "r_"))
+                    FROM payments p LEFT JOIN reservations r ON r.id = p.reservation_id WHERE p.id = \(id)
+                    """, logger: logger)
+                {
+                    payment = try Self.payment(row)
+                    reservation = try Self.reservation(row.makeRandomAccess(), prefix: "r_")
+                }
+                guard var payment else { return nil }
+                guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
+                let readStatus = payment.status
+                var sell = false
+                var message: String?
+                switch step {
+                case .record(let status, let response):
+                    payment.status = status
+                    payment.response = response
+                case .charged(let chargeID, let payable):
+                    payment.chargeID = chargeID
+                    // Sold only while the reservation is held, which the statement re-checks
+                    // under the reservation's row lock: expiry and cancellation take it too.
+                    let refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
+                    PaymentSettlement.apply(refusal: refusal, to: &payment)
+                    sell = refusal == nil
+                    message = refusal == nil ? "email" : "refund"
+                }
+                payment.updatedAt = now
+                let writes = try Self.settlementWrites(payment, from: readStatus, sell: sell, outbox: message, now: now)
+                for try await (settled) in try await conn.query(writes, logger: logger).decode(Int.self) where settled == 1 {
+                    return payment
+                }
             }
-            payment.updatedAt = now
-            try await conn.query(try Self.settlementWrites(payment, sell: sell, outbox: message, now: now), logger: logger).drain()
-            return payment
+            throw StoreError.settlementContended(id)
         }
     }
 
-    /// A settlement's writes in one statement (one round trip): when `sell`, the held
-    /// reservation becomes paid and its units move from reserved to sold; the outbox
-    /// message of kind `outbox`, if any (the confirmation email or the refund); the
-    /// payment's row. The sale's inventory row, which every settlement and reservation
-    /// batch writes, is locked by this statement and held only until the commit that
-    /// follows (issue 15: settlements queued on it, four round trips each before).
-    static func settlementWrites(_ payment: PaymentRecord, sell: Bool, outbox kind: String?, now: Date) throws
-        -> PostgresQuery
-    {
+    /// Settlements of one payment that may find it changed under them before one goes
+    /// through; each retry follows another writer's commit, so a few suffice.
+    static let settlementAttempts = 16
+
+    /// A settlement's writes in one statement, run in autocommit: 1 when they were made,
+    /// 0 when a guard failed and nothing was written. The guards: the payment still has the
+    /// status `from` the decision read (its row locked first, as `cancelOrder` does), and,
+    /// when `sell`, the reservation is still held. Then the held reservation becomes paid
+    /// and its units move from reserved to sold; the payment's row is written; the outbox
+    /// message of kind `outbox`, if any (the confirmation email or the refund), is queued.
+    /// Locks are taken payment, reservation, inventory, the order expiry and cancellation
+    /// also follow, and released when the statement commits, inside the database.
+    static func settlementWrites(
+        _ payment: PaymentRecord, from status: PaymentRecord.Status, sell: Bool, outbox kind: String?, now: Date
+    ) throws -> PostgresQuery {
         try """
-        WITH paid AS (
+        WITH current AS (
+            SELECT id FROM payments WHERE id = \(payment.id) AND status = \(status.rawValue) FOR UPDATE
+        ), paid AS (
             UPDATE reservations SET status = 'paid', closed_at = \(now)
-            WHERE id = \(payment.reservationID) AND status = 'held' AND \(sell)
+            WHERE id = \(payment.reservationID) AND status = 'held' AND \(sell) AND EXISTS (SELECT 1 FROM current)
             RETURNING quantity
         ), sold AS (
             UPDATE inventory SET reserved = reserved - paid.quantity, sold = sold + paid.quantity
             FROM paid WHERE inventory.sale_id = \(payment.saleID)
+        ), settled AS (
+            UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
+                response_status = \(payment.response?.status), response_body = \(payment.response?.body),
+                updated_at = \(payment.updatedAt)
+            WHERE id = \(payment.id) AND EXISTS (SELECT 1 FROM current) AND (NOT \(sell) OR EXISTS (SELECT 1 FROM paid))
+            RETURNING id
         ), message AS (
             INSERT INTO outbox (id, kind, payment_id, next_attempt_at, created_at)
-            SELECT \(UUID.timeOrdered()), m.kind, \(payment.id), \(now), \(now)
-            FROM (SELECT \(kind)::text AS kind) AS m WHERE m.kind IS NOT NULL
+            SELECT \(UUID.timeOrdered()), m.kind, settled.id, \(now), \(now)
+            FROM settled, (SELECT \(kind)::text AS kind) AS m WHERE m.kind IS NOT NULL
             ON CONFLICT (payment_id, kind) DO NOTHING
         )
-        UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
-            response_status = \(payment.response?.status), response_body = \(payment.response?.body),
-            updated_at = \(payment.updatedAt)
-        WHERE id = \(payment.id)
+        SELECT COUNT(*)::int FROM settled
         """
     }
 
     public func markRefunded(paymentID: UUID, now: Date) async throws {
-        try await client.query(
+        try await backgroundClient.query(
             "UPDATE payments SET status = 'refunded', updated_at = \(now) WHERE id = \(paymentID) AND status = 'refunding'",
             logger: logger
         ).drain()
     }
 
     public func unresolvedPayments(updatedBefore cutoff: Date, limit: Int) async throws -> [PaymentRecord] {
-        let rows = try await client.query(
+        let rows = try await backgroundClient.query(
             """
             SELECT * FROM payments WHERE status IN ('pending', 'unknown') AND updated_at < \(cutoff)
             ORDER BY updated_at LIMIT \(limit)
@@ -176,7 +210,7 @@ extension PostgresStore {
 
     public func paymentCounts(saleID: UUID) async throws -> PaymentCounts {
         var counts = PaymentCounts()
-        for try await (status, count) in try await client.query(
+        for try await (status, count) in try await backgroundClient.query(
             "SELECT status, COUNT(*)::int FROM payments WHERE sale_id = \(saleID) GROUP BY status", logger: logger
         ).decode((String, Int).self) {
             if let status = PaymentRecord.Status(rawValue: status) { counts.add(status, count: count) }
@@ -243,7 +277,7 @@ extension PostgresStore {
 
     public func claimOutbox(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
         // SKIP LOCKED: workers on several nodes claim disjoint messages without waiting.
-        let rows = try await client.query(
+        let rows = try await backgroundClient.query(
             """
             UPDATE outbox SET attempts = attempts + 1, next_attempt_at = \(now.addingTimeInterval(lease))
             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
@@ -259,13 +293,13 @@ extension PostgresStore {
     }
 
     public func completeOutbox(id: UUID, now: Date) async throws {
-        try await client.query(
+        try await backgroundClient.query(
             "UPDATE outbox SET status = 'done', delivered_at = \(now), last_error = NULL WHERE id = \(id)", logger: logger
         ).drain()
     }
 
     public func retryOutbox(id: UUID, error: String, at: Date) async throws {
-        try await client.query(
+        try await backgroundClient.query(
             """
             UPDATE outbox SET next_attempt_at = \(at), last_error = \(String(error.prefix(500)))
             WHERE id = \(id) AND status = 'pending'
@@ -304,3 +338,4 @@ extension PostgresStore {
             flags: try r["flags"].decode([String].self))
     }
 }
+

@@ -24,37 +24,37 @@ extension PostgresStore {
         try await commit([attempt], saleID: attempt.saleID, now: now, advisory: false)!
     }
 
-    /// One transaction for the batch in four round trips (lock and read, facts, writes,
-    /// commit) of prepared statements; nil when another node holds the sale's advisory lock.
+    /// One transaction for the batch in two waits: BEGIN, the lock and read, and the facts
+    /// in one group; the writes and COMMIT in the other, so the sale's inventory row is held
+    /// only until the connection sends the COMMIT, not until this task wakes to send it.
+    /// Nil when another node holds the sale's advisory lock. (The statements were prepared
+    /// once per connection, which saved their planning but cost a wait each: at 100,000
+    /// shoppers the waits cost more, issue 15.)
     private func commit(_ attempts: [ReservationAttempt], saleID: UUID, now: Date, advisory: Bool) async throws -> BatchResult? {
-        let logger = self.logger
-        return try await transaction { conn -> BatchResult? in
+        // Under the advisory lock no other writer takes units (cancellation and expiry only
+        // add them), so a plain read suffices; the guarded UPDATE stays the source of truth.
+        // The naive path (no advisory lock) queues on the row lock instead.
+        let read: PostgresQuery =
+            advisory
+            ? try PostgresStatements.LockAndRead(saleID: saleID).query
+            : """
+            SELECT true, available::bigint, reserved::bigint, sold::bigint FROM inventory WHERE sale_id = \(saleID) FOR UPDATE
+            """
+        let factsStatement = PostgresStatements.Facts(saleID: saleID, attempts: attempts)
+        return try await PipelinedTransaction.run(on: engineClient, logger: logger) { transaction -> BatchResult? in
+            let results = try await transaction.begin([read, try factsStatement.query])
             var before: Inventory?
-            if advisory {
-                // Under the advisory lock no other writer takes units (cancellation and
-                // expiry only add them), so a plain read suffices; the guarded UPDATE stays
-                // the source of truth.
-                for try await (locked, available, reserved, sold) in try await conn.execute(
-                    PostgresStatements.LockAndRead(saleID: saleID), logger: logger)
-                {
-                    guard locked else { return nil }
-                    if let available, let reserved, let sold {
-                        before = Inventory(available: available, reserved: reserved, sold: sold)
-                    }
-                }
-            } else {
-                // The naive path queues on the row lock.
-                for try await (available, reserved, sold) in try await conn.query(
-                    "SELECT available, reserved, sold FROM inventory WHERE sale_id = \(saleID) FOR UPDATE", logger: logger
-                ).decode((Int, Int, Int).self) {
+            for row in results[0] {
+                let (locked, available, reserved, sold) = try row.decode(PostgresStatements.LockAndRead.Row.self)
+                guard locked else { return nil }
+                if let available, let reserved, let sold {
                     before = Inventory(available: available, reserved: reserved, sold: sold)
                 }
             }
             guard let before else { throw StoreError.saleNotFound(saleID) }
             var facts = ReservationPlanner.Facts(available: before.available)
-            for try await (kind, text, key, fingerprint, number, body, pass) in try await conn.execute(
-                PostgresStatements.Facts(saleID: saleID, attempts: attempts), logger: logger)
-            {
+            for row in results[1] {
+                let (kind, text, key, fingerprint, number, body, pass) = try factsStatement.decodeRow(row)
                 switch kind {
                 case "key":
                     guard let text, let key, let fingerprint, let number, let body else { continue }
@@ -68,13 +68,11 @@ extension PostgresStore {
             }
             let plan = ReservationPlanner.plan(attempts, facts: facts)
             let units = plan.units
-            var guardHeld = true
-            for try await updated in try await conn.execute(
-                PostgresStatements.Write(saleID: saleID, now: now, plan: plan), logger: logger)
-            {
-                guardHeld = units == 0 || updated == 1
-            }
-            guard guardHeld else { throw StoreError.inventoryGuardFailed(saleID) }
+            // The statement writes nothing when its guard fails, so the COMMIT sent with it
+            // commits nothing.
+            let written = try await transaction.commit([try PostgresStatements.Write(saleID: saleID, now: now, plan: plan).query])
+            let updated = try written[0].first.map { try $0.decode(Int.self) } ?? 0
+            guard units == 0 || updated == 1 else { throw StoreError.inventoryGuardFailed(saleID) }
             var after = before
             after.available -= units
             after.reserved += units
@@ -84,7 +82,9 @@ extension PostgresStore {
 
     public func cancelReservation(id: UUID, now: Date) async throws -> CancelResult {
         let logger = self.logger
-        return try await transaction { conn -> CancelResult in
+        // No transaction: the release is one statement, and the read after it only explains
+        // why nothing was released. The inventory row is locked only while it runs.
+        return try await client.withConnection { conn -> CancelResult in
             for try await (saleID, units) in try await conn.query(
                 """
                 WITH c AS (
@@ -111,31 +111,47 @@ extension PostgresStore {
         return try await client.withConnection { conn in try await Self.reservation(conn, id: id, logger: logger) }
     }
 
-    /// A reservation; `lock` takes its row lock for the rest of the transaction.
-    static func reservation(_ conn: PostgresConnection, id: UUID, logger: Logger, lock: Bool = false) async throws -> ReservationRecord? {
+    static func reservation(_ conn: PostgresConnection, id: UUID, logger: Logger) async throws -> ReservationRecord? {
         let rows = try await conn.query(
             """
-            SELECT id, sale_id, pass_id, email, customer_key, quantity, amount_cents, status, created_at, expires_at
-            FROM reservations WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
+            SELECT \(unescaped: reservationColumns(table: "reservations", prefix: ""))
+            FROM reservations WHERE id = \(id)
             """, logger: logger)
         var found: ReservationRecord?
-        for try await (id, saleID, passID, email, customerKey, quantity, amount, status, createdAt, expiresAt) in rows.decode(
-            (UUID, UUID, UUID, String, String, Int, Int, String, Date, Date).self)
-        {
-            guard let status = ReservationRecord.Status(rawValue: status) else {
-                throw StoreError.corruptRow("reservation status \(status)")
-            }
-            found = ReservationRecord(
-                id: id, saleID: saleID, passID: passID, email: email, customerKey: customerKey, quantity: quantity,
-                amountCents: amount, status: status, createdAt: createdAt, expiresAt: expiresAt)
-        }
+        for try await row in rows { found = try reservation(row.makeRandomAccess(), prefix: "") }
         return found
+    }
+
+    /// The select list that `reservation(_:prefix:)` reads: `table`'s columns, each named
+    /// with `prefix`, so that a reservation can ride along in another table's row.
+    static func reservationColumns(table: String, prefix: String) -> String {
+        reservationColumnNames.map { "\(table).\($0) AS \(prefix)\($0)" }.joined(separator: ", ")
+    }
+
+    private static let reservationColumnNames = [
+        "id", "sale_id", "pass_id", "email", "customer_key", "quantity", "amount_cents", "status", "created_at", "expires_at",
+    ]
+
+    /// The reservation in `row`'s `prefix`-named columns; nil when its id is null (an outer
+    /// join found none).
+    static func reservation(_ row: PostgresRandomAccessRow, prefix: String) throws -> ReservationRecord? {
+        guard let id = try row[prefix + "id"].decode(UUID?.self) else { return nil }
+        let status = try row[prefix + "status"].decode(String.self)
+        guard let status = ReservationRecord.Status(rawValue: status) else {
+            throw StoreError.corruptRow("reservation status \(status)")
+        }
+        return ReservationRecord(
+            id: id, saleID: try row[prefix + "sale_id"].decode(UUID.self), passID: try row[prefix + "pass_id"].decode(UUID.self),
+            email: try row[prefix + "email"].decode(String.self), customerKey: try row[prefix + "customer_key"].decode(String.self),
+            quantity: try row[prefix + "quantity"].decode(Int.self), amountCents: try row[prefix + "amount_cents"].decode(Int.self),
+            status: status, createdAt: try row[prefix + "created_at"].decode(Date.self),
+            expiresAt: try row[prefix + "expires_at"].decode(Date.self))
     }
 
     public func releaseExpired(now: Date, limit: Int) async throws -> [UUID: Int] {
         // One statement: the expiry and the units' return commit together. SKIP LOCKED lets
         // every node sweep at once without waiting on each other.
-        let rows = try await client.query(
+        let rows = try await backgroundClient.query(
             """
             WITH expired AS (
                 UPDATE reservations SET status = 'expired', closed_at = \(now)
@@ -167,7 +183,7 @@ extension PostgresStore {
     }
 
     public func purgeIdempotencyKeys(before cutoff: Date) async throws -> Int {
-        let rows = try await client.query(
+        let rows = try await backgroundClient.query(
             "WITH d AS (DELETE FROM idempotency_keys WHERE created_at < \(cutoff) RETURNING 1) SELECT count(*)::bigint FROM d",
             logger: logger)
         for try await (count) in rows.decode(Int.self) { return count }

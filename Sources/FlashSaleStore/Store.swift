@@ -115,10 +115,14 @@ public enum StoreError: Error, CustomStringConvertible {
     /// A commit gave no answer within its time limit: the database is away or a connection
     /// hangs (`InventoryEngine.commitLimit`). Whether it committed is not known.
     case commitTimedOut(UUID)
+    /// A payment's settlement found it changed under it on every attempt (PostgreSQL's
+    /// optimistic settlement); the reconciler settles it later.
+    case settlementContended(UUID)
 
     public var description: String {
         switch self {
         case .commitTimedOut(let id): "the reservations of sale \(id.lowercased) had no answer from the database in time"
+        case .settlementContended(let id): "payment \(id.lowercased) kept changing while it was being settled"
         case .saleNotFound(let id): "no sale \(id.lowercased)"
         case .invalidDatabaseURL(let text): text
         case .corruptRow(let text): "unexpected row: \(text)"

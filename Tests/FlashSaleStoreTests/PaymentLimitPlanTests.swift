@@ -2,6 +2,8 @@ import Foundation
 import PostgresNIO
 import Testing
 
+import FlashSaleCore
+
 @testable import FlashSaleStore
 
 /// PostgreSQL's per-customer check of a payment probes the card index for the card and the
@@ -12,8 +14,13 @@ import Testing
     @Test(.enabled(if: StoreKind.postgresURL != nil)) func theCardAndAddressProbesUseTheirOwnIndexes() async throws {
         let lines = try await withStore(.postgres) { store in
             let postgres = try #require(store as? PostgresStore)
-            let query = PostgresStore.paymentFactsQuery(
-                saleID: UUID(), cardFingerprint: "card-\(UUID())", addressKey: "1 street|12345|us", reservationID: UUID())
+            let now = Date()
+            let payment = PaymentRecord(
+                id: .timeOrdered(), reservationID: UUID(), saleID: UUID(), status: .pending, email: "a@example.com", quantity: 1,
+                amountCents: 100, currency: "EUR", cardFingerprint: "card-\(UUID())", addressKey: "1 street|12345|us", chargeID: nil,
+                idempotency: IdempotencyClaim(scope: "payment:x", key: "k", body: Data("{}".utf8)), response: nil, createdAt: now,
+                updatedAt: now, flags: [])
+            let query = PostgresStore.beginFactsQuery(payment)
             var lines: [String] = []
             for try await (line) in try await postgres.client.query(
                 PostgresQuery(unsafeSQL: "EXPLAIN " + query.sql, binds: query.binds), logger: postgres.logger
@@ -25,7 +32,8 @@ import Testing
         let conditions = lines.filter { $0.contains("Index Cond") }
         #expect(lines.contains { $0.contains("using payments_card") }, "\(lines)")
         #expect(lines.contains { $0.contains("using payments_address") }, "\(lines)")
-        #expect(conditions.count == 3, "\(lines)")  // and the in-flight check's reservation_id
+        // and the idempotency key's, the in-flight check's reservation_id, the reservation's id
+        #expect(conditions.count == 5, "\(lines)")
         #expect(conditions.contains { $0.contains("card_fingerprint =") }, "\(lines)")
         #expect(conditions.contains { $0.contains("address_key =") }, "\(lines)")
     }

@@ -141,6 +141,66 @@ import Testing
         }
     }
 
+    /// Two settlers of each charge (the request and the reconciler) and, for a third of
+    /// them, the shopper cancelling the reservation, all at once: each payment ends paid
+    /// with its reservation, or refunding with the reservation cancelled, never both or
+    /// neither, with one message each and the stock's counts to match. (PostgreSQL settles
+    /// optimistically, re-reading when a guard fails; this is what the guards must keep.)
+    @Test(arguments: StoreKind.enabled) func racingSettlementsAndCancellationsAgreeWithTheStock(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 30, limit: 1)
+            var payments: [PaymentRecord] = []
+            for n in 0..<30 {
+                let reservation = try await reserve(store, sale, email: "settler\(n)@example.com")
+                let payment = newPayment(sale, reservation, key: "s\(n)", card: "card-settler-\(n)", address: "\(n) settle st|1|us")
+                guard case .started = try await store.beginPayment(payment, perCustomerLimit: 1, now: Date()) else {
+                    Issue.record("payment \(n) did not start")
+                    return
+                }
+                payments.append(payment)
+            }
+            let answers = try await withThrowingTaskGroup(of: PaymentRecord?.self) { group in
+                for (n, payment) in payments.enumerated() {
+                    for _ in 0..<2 {
+                        group.addTask { try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_s\(n)"), now: Date()) }
+                    }
+                    if n % 3 == 0 {
+                        group.addTask {
+                            _ = try await store.cancelReservation(id: payment.reservationID, now: Date())
+                            return nil
+                        }
+                    }
+                }
+                return try await group.reduce(into: [PaymentRecord]()) { answers, answer in if let answer { answers.append(answer) } }
+            }
+            var paid = 0
+            for payment in payments {
+                let final = try #require(try await store.payment(id: payment.id))
+                let reservation = try #require(try await store.reservation(id: payment.reservationID))
+                switch final.status {
+                case .paid:
+                    paid += 1
+                    #expect(reservation.status == .paid)
+                case .refunding:
+                    #expect(reservation.status == .cancelled)
+                    #expect(final.response?.status == 410)
+                default:
+                    Issue.record("payment \(payment.id) ended \(final.status)")
+                }
+                // Every settler answered with a settled payment, and they agree.
+                let told = answers.filter { $0.id == payment.id }
+                #expect(told.count == 2 && told.allSatisfy { $0.status == final.status && $0.response == final.response })
+            }
+            #expect(paid >= 20, "only the cancelled third can be refunded")
+            #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 30 - paid, reserved: 0, sold: paid))
+            let ids = Set(payments.map(\.id))
+            let messages = try await store.claimOutbox(now: Date(), lease: 30, limit: 10_000).filter { ids.contains($0.paymentID) }
+            #expect(messages.count == 30)
+            #expect(messages.filter { $0.kind == .confirmationEmail }.count == paid)
+            try await checkInvariant(store, sale.id)
+        }
+    }
+
     @Test(arguments: StoreKind.enabled) func outboxClaimsLeaseAndRetries(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let (sale, reservation) = try await reserved(store, quantity: 1)
