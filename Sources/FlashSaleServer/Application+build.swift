@@ -87,7 +87,7 @@ public func buildApplication(
         }
     let provider = ObservedPaymentProvider(base: unobservedProvider, metrics: metrics)
     let checkout = CheckoutService(
-        store: store, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger,
+        store: store, catalog: catalog, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger,
         unitsReturned: { saleID, units in engine.unitsReturned(saleID: saleID, units: units) })
     PaymentController(checkout: checkout).addRoutes(to: api)
     PageController(
