@@ -231,6 +231,31 @@ public enum PaymentSettlement {
         }
     }
 
+    /// Applies `step` to `payment` as far as it goes without the reservation: a recorded
+    /// outcome's status and response (answers nil), or a charge's id (answers the charge,
+    /// whose `refusal` then decides between the order and a refund).
+    public static func begin(_ step: Step, on payment: inout PaymentRecord) -> ChargeStart? {
+        switch step {
+        case .record(let status, let response):
+            payment.status = status
+            payment.response = response
+            return nil
+        case .charged(let chargeID, let payable):
+            payment.chargeID = chargeID
+            return ChargeStart(payable: payable)
+        }
+    }
+
+    /// A charge to settle (`begin`): whether it may become the order.
+    public struct ChargeStart: Sendable, Equatable {
+        public var payable: Bool
+
+        /// Why the charge is refunded, given its reservation as read; nil: it becomes the order.
+        public func refusal(reservation: ReservationRecord?, now: Date) -> APIError? {
+            payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
+        }
+    }
+
     /// The attempt after its charge: paid with the 201, or refunding with the refusal
     /// (an earlier answer to the shopper, if any, stands).
     public static func apply(refusal: APIError?, to payment: inout PaymentRecord) {

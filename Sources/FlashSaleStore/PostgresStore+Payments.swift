@@ -126,15 +126,10 @@ extension PostgresStore {
                 let readStatus = payment.status
                 var sell = false
                 var message: String?
-                switch step {
-                case .record(let status, let response):
-                    payment.status = status
-                    payment.response = response
-                case .charged(let chargeID, let payable):
-                    payment.chargeID = chargeID
+                if let charge = PaymentSettlement.begin(step, on: &payment) {
                     // Sold only while the reservation is held, which the statement re-checks
                     // under the reservation's row lock: expiry and cancellation take it too.
-                    let refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
+                    let refusal = charge.refusal(reservation: reservation, now: now)
                     PaymentSettlement.apply(refusal: refusal, to: &payment)
                     sell = refusal == nil
                     message = refusal == nil ? "email" : "refund"

@@ -82,14 +82,9 @@ extension SQLiteStore {
             }
             var payment = try Self.payment(row)
             guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
-            switch step {
-            case .record(let status, let response):
-                payment.status = status
-                payment.response = response
-            case .charged(let chargeID, let payable):
-                payment.chargeID = chargeID
+            if let charge = PaymentSettlement.begin(step, on: &payment) {
                 let reservation = try Self.reservation(db, id: payment.reservationID)
-                var refusal = payable ? PaymentPlanner.refundReason(for: reservation, now: now) : .paymentFailed
+                var refusal = charge.refusal(reservation: reservation, now: now)
                 if refusal == nil {
                     try db.cachedStatement(
                         sql: "UPDATE reservations SET status = 'paid', closed_at = ? WHERE id = ? AND status = 'held'"
