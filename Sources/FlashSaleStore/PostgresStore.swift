@@ -21,9 +21,10 @@ public struct PostgresStore: Store {
 
     /// Connections per pool (`client`, `engineClient`, `backgroundClient`), at most 30
     /// per node. During a 100,000-shopper drop on one pool of 20, checkout's leases waited
-    /// 150 ms at p50 behind the outbox and each other while each was held 7 ms, and the
-    /// engine's batches queued among them (issue 15). Five nodes stay within PostgreSQL's
-    /// default max_connections of 100 with room for tools.
+    /// 150 ms at p50 behind the outbox's and each other's, each statement on a leased
+    /// connection taking about 7 ms; with a pool of its own the engine's batches took 40 ms
+    /// at p50 (issue 15). Three nodes fit PostgreSQL's default max_connections of 100
+    /// (deploy/MULTI-NODE.md).
     public static let poolSizes = (shoppers: 20, engine: 4, background: 6)
 
     /// - Parameter maximumConnections: the shoppers' pool (tests that share a database
