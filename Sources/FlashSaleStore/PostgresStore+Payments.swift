@@ -333,4 +333,3 @@ extension PostgresStore {
             flags: try r["flags"].decode([String].self))
     }
 }
-

@@ -107,18 +107,13 @@ extension PostgresStore {
     }
 
     public func reservation(id: UUID) async throws -> ReservationRecord? {
-        let logger = self.logger
-        return try await client.withConnection { conn in try await Self.reservation(conn, id: id, logger: logger) }
-    }
-
-    static func reservation(_ conn: PostgresConnection, id: UUID, logger: Logger) async throws -> ReservationRecord? {
-        let rows = try await conn.query(
+        let rows = try await client.query(
             """
-            SELECT \(unescaped: reservationColumns(table: "reservations", prefix: ""))
+            SELECT \(unescaped: Self.reservationColumns(table: "reservations", prefix: ""))
             FROM reservations WHERE id = \(id)
             """, logger: logger)
         var found: ReservationRecord?
-        for try await row in rows { found = try reservation(row.makeRandomAccess(), prefix: "") }
+        for try await row in rows { found = try Self.reservation(row.makeRandomAccess(), prefix: "") }
         return found
     }
 

@@ -52,9 +52,9 @@ public struct PostgresStore: Store {
 
     /// A transaction whose failures surface as the error the closure threw (postgres-nio
     /// wraps them), so domain errors such as `APIError.duplicateSKU` reach the caller intact.
-    func transaction<T: Sendable>(on pool: PostgresClient? = nil, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await (pool ?? client).withTransaction(logger: logger) { conn in try await body(conn) }
+            return try await client.withTransaction(logger: logger) { conn in try await body(conn) }
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error
         }
