@@ -116,7 +116,8 @@ public enum StoreError: Error, CustomStringConvertible {
     /// hangs (`InventoryEngine.commitLimit`). Whether it committed is not known.
     case commitTimedOut(UUID)
     /// A payment's settlement found it changed under it on every attempt (PostgreSQL's
-    /// optimistic settlement); the reconciler settles it later.
+    /// optimistic settlement). Answered 503 like an unavailable store: a retry with the
+    /// same key settles it, and so does the reconciler.
     case settlementContended(UUID)
 
     public var description: String {

@@ -21,8 +21,12 @@ public enum StoreUnavailable {
         case is ChannelError, is IOError:
             return true
         case let error as StoreError:
-            if case .commitTimedOut = error { return true }
-            return false
+            // Both say nothing about the request: a retry is answered (a settlement that
+            // kept losing its guards retries with the attempt's own provider key).
+            switch error {
+            case .commitTimedOut, .settlementContended: return true
+            default: return false
+            }
         default:
             // postgres-nio's pool gives up after failing to connect for a while with a
             // `ConnectionPoolError` of its internal module (`connectionCreationCircuitBreakerTripped`).

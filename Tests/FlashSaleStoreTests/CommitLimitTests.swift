@@ -36,8 +36,9 @@ import Testing
         }
     }
 
-    @Test func aTimedOutCommitCountsAsTheStoreBeingUnavailable() {
+    @Test func aTimedOutCommitOrAContendedSettlementCountsAsTheStoreBeingUnavailable() {
         #expect(StoreUnavailable.isUnavailable(StoreError.commitTimedOut(UUID())))
+        #expect(StoreUnavailable.isUnavailable(StoreError.settlementContended(UUID())))
         #expect(!StoreUnavailable.isUnavailable(StoreError.inventoryGuardFailed(UUID())))
     }
 }
