@@ -114,8 +114,11 @@ let package = Package(
         .testTarget(name: "FlashSaleLoadTests", dependencies: ["FlashSaleLoad"]),
         .testTarget(
             name: "FlashSaleStoreTests",
-            // GRDB: the migration tests build a database as an earlier schema left it.
-            dependencies: ["FlashSaleCore", "FlashSaleStore", .product(name: "GRDB", package: "GRDB.swift")]
+            // GRDB and PostgresNIO: the migration tests build a database as an earlier schema left it.
+            dependencies: [
+                "FlashSaleCore", "FlashSaleStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "FlashSaleServerTests",

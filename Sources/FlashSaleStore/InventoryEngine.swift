@@ -115,7 +115,7 @@ public final class InventoryEngine: Sendable {
                     try await self.commitTraced(batch, saleID: lane.saleID)
                 }
                 observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: false)
-                lane.finish(available: result.inventory.available)
+                lane.finish(available: result.available)
                 for (waiter, outcome) in zip(batch, result.outcomes) {
                     waiter.continuation.resume(returning: Answer(outcome: outcome, recorded: true))
                 }

@@ -6,15 +6,15 @@ import PostgresNIO
 /// that each can be prepared once per connection (`PostgresPreparedStatement`) or sent
 /// in a pipelined group as an unnamed statement (`query`).
 enum PostgresStatements {
-    /// Takes the sale's advisory lock and reads its counts; `locked` false when another
-    /// node holds the lock.
+    /// Takes the sale's advisory lock and reads its available units; `locked` false when
+    /// another node holds the lock.
     struct LockAndRead: PostgresPreparedStatement {
         static let sql = """
-            SELECT l.locked, i.available::bigint, i.reserved::bigint, i.sold::bigint
+            SELECT l.locked, i.available::bigint
             FROM (SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 11)) AS locked) l
             LEFT JOIN inventory i ON l.locked AND i.sale_id = $2::uuid
             """
-        typealias Row = (Bool, Int?, Int?, Int?)
+        typealias Row = (Bool, Int?)
         var saleID: UUID
 
         func makeBindings() throws -> PostgresBindings {
@@ -73,8 +73,8 @@ enum PostgresStatements {
     /// Stored bodies are the JSON of the contract, so they travel as UTF-8 text.
     struct Write: PostgresPreparedStatement {
         static let sql = """
-            WITH taken AS (
-                UPDATE inventory SET available = available - $1::bigint, reserved = reserved + $1::bigint
+            WITH decrement AS (
+                UPDATE inventory SET available = available - $1::bigint, taken = taken + $1::bigint
                 WHERE sale_id = $2::uuid AND available >= $1::bigint AND $1::bigint > 0 RETURNING 1
             ), held AS (
                 INSERT INTO reservations (id, sale_id, pass_id, email, customer_key, quantity, amount_cents,
@@ -82,7 +82,7 @@ enum PostgresStatements {
                 SELECT id, $2::uuid, pass_id, email, customer_key, quantity, amount_cents, 'held', $3::timestamptz, expires_at
                 FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::timestamptz[])
                     AS t(id, pass_id, email, customer_key, quantity, amount_cents, expires_at)
-                WHERE EXISTS (SELECT 1 FROM taken)
+                WHERE EXISTS (SELECT 1 FROM decrement)
                 RETURNING 1
             ), recorded AS (
                 -- Recorded with the units taken, or when the batch takes none (its answers
@@ -91,11 +91,11 @@ enum PostgresStatements {
                 SELECT scope, key, fingerprint, status_code, convert_to(body, 'UTF8'), $3::timestamptz
                 FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[])
                     AS t(scope, key, fingerprint, status_code, body)
-                WHERE $1::bigint = 0 OR EXISTS (SELECT 1 FROM taken)
+                WHERE $1::bigint = 0 OR EXISTS (SELECT 1 FROM decrement)
                 ON CONFLICT (scope, key) DO NOTHING
                 RETURNING 1
             )
-            SELECT (SELECT count(*) FROM taken)::bigint
+            SELECT (SELECT count(*) FROM decrement)::bigint
             """
         typealias Row = Int
         var saleID: UUID

@@ -152,10 +152,11 @@ extension PostgresStore {
     /// 0 when a guard failed and nothing was written. The guards: the payment still has the
     /// status `from` the decision read (its row locked first, as `cancelOrder` does), and,
     /// when `sell`, the reservation is still held. Then the held reservation becomes paid
-    /// and its units move from reserved to sold; the payment's row is written; the outbox
+    /// (which moves its units from reserved to sold: the sale's inventory row counts them
+    /// as taken either way, so it is not written); the payment's row is written; the outbox
     /// message of kind `outbox`, if any (the confirmation email or the refund), is queued.
-    /// Locks are taken payment, reservation, inventory, the order expiry and cancellation
-    /// also follow, and released when the statement commits, inside the database.
+    /// Locks are taken payment, then reservation, the order expiry and cancellation also
+    /// follow, and released when the statement commits, inside the database.
     static func settlementWrites(
         _ payment: PaymentRecord, from status: PaymentRecord.Status, sell: Bool, outbox kind: String?, now: Date
     ) throws -> PostgresQuery {
@@ -166,9 +167,6 @@ extension PostgresStore {
             UPDATE reservations SET status = 'paid', closed_at = \(now)
             WHERE id = \(payment.reservationID) AND status = 'held' AND \(sell) AND EXISTS (SELECT 1 FROM current)
             RETURNING quantity
-        ), sold AS (
-            UPDATE inventory SET reserved = reserved - paid.quantity, sold = sold + paid.quantity
-            FROM paid WHERE inventory.sale_id = \(payment.saleID)
         ), settled AS (
             UPDATE payments SET status = \(payment.status.rawValue), charge_id = \(payment.chargeID),
                 response_status = \(payment.response?.status), response_body = \(payment.response?.body),
@@ -249,7 +247,7 @@ extension PostgresStore {
                 FROM p WHERE reservations.id = p.reservation_id AND reservations.status = 'paid'
                 RETURNING reservations.sale_id, reservations.quantity
             ), stock AS (
-                UPDATE inventory i SET sold = i.sold - r.quantity, available = i.available + r.quantity
+                UPDATE inventory i SET taken = i.taken - r.quantity, available = i.available + r.quantity
                 FROM r WHERE i.sale_id = r.sale_id RETURNING r.quantity
             )
             SELECT p.*, COALESCE((SELECT quantity FROM stock), 0)::int AS returned_units FROM p

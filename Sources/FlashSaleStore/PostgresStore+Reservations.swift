@@ -38,21 +38,19 @@ extension PostgresStore {
             advisory
             ? try PostgresStatements.LockAndRead(saleID: saleID).query
             : """
-            SELECT true, available::bigint, reserved::bigint, sold::bigint FROM inventory WHERE sale_id = \(saleID) FOR UPDATE
+            SELECT true, available::bigint FROM inventory WHERE sale_id = \(saleID) FOR UPDATE
             """
         let factsStatement = PostgresStatements.Facts(saleID: saleID, attempts: attempts)
         return try await PipelinedTransaction.run(on: engineClient, logger: logger) { transaction -> BatchResult? in
             let results = try await transaction.begin([read, try factsStatement.query])
-            var before: Inventory?
+            var available: Int?
             for row in results[0] {
-                let (locked, available, reserved, sold) = try row.decode(PostgresStatements.LockAndRead.Row.self)
+                let (locked, units) = try row.decode(PostgresStatements.LockAndRead.Row.self)
                 guard locked else { return nil }
-                if let available, let reserved, let sold {
-                    before = Inventory(available: available, reserved: reserved, sold: sold)
-                }
+                available = units
             }
-            guard let before else { throw StoreError.saleNotFound(saleID) }
-            var facts = ReservationPlanner.Facts(available: before.available)
+            guard let available else { throw StoreError.saleNotFound(saleID) }
+            var facts = ReservationPlanner.Facts(available: available)
             for row in results[1] {
                 let (kind, text, key, fingerprint, number, body, pass) = try factsStatement.decodeRow(row)
                 switch kind {
@@ -73,10 +71,7 @@ extension PostgresStore {
             let written = try await transaction.commit([try PostgresStatements.Write(saleID: saleID, now: now, plan: plan).query])
             let updated = try written[0].first.map { try $0.decode(Int.self) } ?? 0
             guard units == 0 || updated == 1 else { throw StoreError.inventoryGuardFailed(saleID) }
-            var after = before
-            after.available -= units
-            after.reserved += units
-            return BatchResult(outcomes: plan.outcomes, inventory: after)
+            return BatchResult(outcomes: plan.outcomes, available: available - units)
         }
     }
 
@@ -91,7 +86,7 @@ extension PostgresStore {
                     UPDATE reservations SET status = 'cancelled', closed_at = \(now)
                     WHERE id = \(id) AND status = 'held' RETURNING sale_id, quantity
                 )
-                UPDATE inventory i SET available = i.available + c.quantity, reserved = i.reserved - c.quantity
+                UPDATE inventory i SET available = i.available + c.quantity, taken = i.taken - c.quantity
                 FROM c WHERE i.sale_id = c.sale_id RETURNING c.sale_id, c.quantity
                 """, logger: logger
             ).decode((UUID, Int).self) {
@@ -157,7 +152,7 @@ extension PostgresStore {
             ), per_sale AS (
                 SELECT sale_id, SUM(quantity)::int AS units FROM expired GROUP BY sale_id
             )
-            UPDATE inventory i SET available = i.available + p.units, reserved = i.reserved - p.units
+            UPDATE inventory i SET available = i.available + p.units, taken = i.taken - p.units
             FROM per_sale p WHERE i.sale_id = p.sale_id RETURNING i.sale_id, p.units
             """, logger: logger)
         var returned: [UUID: Int] = [:]

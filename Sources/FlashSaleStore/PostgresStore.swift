@@ -83,7 +83,7 @@ public struct PostgresStore: Store {
                 """, logger: logger
             ).drain()
             try await conn.query(
-                "INSERT INTO inventory (sale_id, quantity, available, reserved, sold) VALUES (\(id), \(new.quantity), \(new.quantity), 0, 0)",
+                "INSERT INTO inventory (sale_id, quantity, available, taken) VALUES (\(id), \(new.quantity), \(new.quantity), 0)",
                 logger: logger
             ).drain()
             try await Self.notifySaleChanged(conn, id: id, logger: logger)
@@ -149,11 +149,17 @@ public struct PostgresStore: Store {
         return sales
     }
 
+    /// A sale with its stock. The inventory row holds available and taken units; sold is
+    /// the sum of the sale's paid reservations and reserved the rest of taken, all read in
+    /// one statement's snapshot, so the three always add up to the quantity.
     static let saleSelect = """
         SELECT s.id, s.sku, s.name, s.price_cents, s.currency, s.quantity, s.starts_at, s.ends_at,
             s.per_customer_limit, s.reservation_ttl_seconds, s.admission_rate_per_second, s.paused, s.created_at,
-            i.available, i.reserved, i.sold
+            i.available, i.taken - p.sold AS reserved, p.sold
         FROM sales s JOIN inventory i ON i.sale_id = s.id
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(SUM(r.quantity), 0)::int AS sold FROM reservations r WHERE r.sale_id = s.id AND r.status = 'paid'
+        ) p
         """
 
     static func fetchSale(_ conn: PostgresConnection, id: UUID, logger: Logger, lock: Bool = false) async throws -> Sale? {

@@ -48,10 +48,7 @@ extension SQLiteStore {
                         """
                 ).execute(arguments: arguments)
             }
-            var after = before
-            after.available -= units
-            after.reserved += units
-            return BatchResult(outcomes: plan.outcomes, inventory: after)
+            return BatchResult(outcomes: plan.outcomes, available: before.available - units)
         }
     }
 

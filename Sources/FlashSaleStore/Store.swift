@@ -88,12 +88,14 @@ extension ReservationStore {
 
 public struct BatchResult: Sendable {
     public var outcomes: [ReservationOutcome]
-    /// The sale's counts after the commit.
-    public var inventory: Inventory
+    /// The sale's available units after the commit: what the engine decides the next
+    /// batch on. (Reserved and sold are read with the sale; the PostgreSQL store does not
+    /// keep sold on the row a batch locks.)
+    public var available: Int
 
-    public init(outcomes: [ReservationOutcome], inventory: Inventory) {
+    public init(outcomes: [ReservationOutcome], available: Int) {
         self.outcomes = outcomes
-        self.inventory = inventory
+        self.available = available
     }
 }
 

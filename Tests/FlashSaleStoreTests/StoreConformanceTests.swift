@@ -65,7 +65,8 @@ import Testing
             let result = try await store.commitReservations(attempts, saleID: sale.id, now: Date())
             #expect(result.outcomes.map(\.isReserved) == [true, false, true, false, false])
             #expect(result.outcomes.map(\.rejection) == [nil, "limit_exceeded", nil, "reservation_exists", "sold_out"])
-            #expect(result.inventory == Inventory(available: 0, reserved: 3, sold: 0))
+            #expect(result.available == 0)
+            #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 0, reserved: 3, sold: 0))
             try await checkInvariant(store, sale.id)
             guard case .reserved(let receipt) = result.outcomes[0] else { return }
             let record = try #require(try await store.reservation(id: receipt.reservationID))
