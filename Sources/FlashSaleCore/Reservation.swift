@@ -45,6 +45,13 @@ public struct ReservationAttempt: Sendable {
         self.idempotency = idempotency
     }
 
+    /// The held reservation this attempt is stored as when a batch commits it at `createdAt`.
+    public func held(createdAt: Date) -> ReservationRecord {
+        ReservationRecord(
+            id: reservationID, saleID: saleID, passID: passID, email: email, customerKey: customerKey, quantity: quantity,
+            amountCents: amountCents, status: .held, createdAt: createdAt, expiresAt: expiresAt)
+    }
+
     /// The 201 body of a committed reservation.
     public var receipt: ReservationReceipt {
         ReservationReceipt(

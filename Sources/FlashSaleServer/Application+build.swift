@@ -70,8 +70,10 @@ public func buildApplication(
     let queue = QueueController(
         catalog: catalog, waitingRoom: waitingRoom, metrics: metrics, limits: limits, events: shieldEvents, challenges: challenges)
     queue.addRoutes(to: api)
+    let recentReservations = RecentReservations()
     let reservations = ReservationController(
-        catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: idempotency, metrics: metrics)
+        catalog: catalog, waitingRoom: waitingRoom, engine: engine, idempotency: idempotency, metrics: metrics,
+        recent: recentReservations)
     reservations.addRoutes(to: api)
     // A client of its own for an external provider, sized for a sale and shut down with the app.
     let providerClient = config.paymentsURL.map { _ in
@@ -87,7 +89,8 @@ public func buildApplication(
         }
     let provider = ObservedPaymentProvider(base: unobservedProvider, metrics: metrics)
     let checkout = CheckoutService(
-        store: store, catalog: catalog, provider: provider, idempotency: idempotency, secret: config.secret, metrics: metrics, logger: logger,
+        store: store, catalog: catalog, recentReservations: recentReservations, provider: provider, idempotency: idempotency,
+        secret: config.secret, metrics: metrics, logger: logger,
         unitsReturned: { saleID, units in engine.unitsReturned(saleID: saleID, units: units) })
     PaymentController(checkout: checkout).addRoutes(to: api)
     PageController(

@@ -51,6 +51,8 @@ public final class InventoryEngine: Sendable {
     public struct Answer: Sendable, Equatable {
         public var outcome: ReservationOutcome
         public var recorded: Bool
+        /// The reservation as stored, when the outcome is a new one.
+        public var held: ReservationRecord?
     }
 
     /// Reserves through the gate and the committer. Returns once the outcome is durable.
@@ -110,14 +112,17 @@ public final class InventoryEngine: Sendable {
                 $0.largestBatch = max($0.largestBatch, batch.count)
             }
             let start = ContinuousClock.now
+            let now = Date()
             do {
                 let result = try await abandoning(after: commitLimit, error: StoreError.commitTimedOut(lane.saleID)) {
-                    try await self.commitTraced(batch, saleID: lane.saleID)
+                    try await self.commitTraced(batch, saleID: lane.saleID, now: now)
                 }
                 observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: false)
                 lane.finish(available: result.available)
                 for (waiter, outcome) in zip(batch, result.outcomes) {
-                    waiter.continuation.resume(returning: Answer(outcome: outcome, recorded: true))
+                    var held: ReservationRecord?
+                    if case .reserved = outcome { held = waiter.attempt.held(createdAt: now) }
+                    waiter.continuation.resume(returning: Answer(outcome: outcome, recorded: true, held: held))
                 }
             } catch {
                 observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: true)
@@ -138,7 +143,7 @@ extension InventoryEngine {
     /// request's child: it is the root of a trace of its own, linked to the
     /// `inventory.reserve` span of each request it carries (the first `maxLinks`); each
     /// request's trace shows its wait in that span. Its transaction is its child.
-    fileprivate func commitTraced(_ batch: [Waiter], saleID: UUID) async throws -> BatchResult {
+    fileprivate func commitTraced(_ batch: [Waiter], saleID: UUID, now: Date) async throws -> BatchResult {
         try await withSpan("inventory.batch", context: .topLevel) { span in
             if span.isRecording {
                 span.attributes["flashsale.sale_id"] = saleID.lowercased
@@ -148,7 +153,7 @@ extension InventoryEngine {
                 }
             }
             return try await store.traced("commit_reservations") {
-                try await store.commitReservations(batch.map(\.attempt), saleID: saleID, now: Date())
+                try await store.commitReservations(batch.map(\.attempt), saleID: saleID, now: now)
             }
         }
     }

@@ -14,7 +14,9 @@ public protocol PaymentStore: Sendable {
     /// (reservation paid, units sold, confirmation email queued) or the refund queued, and
     /// the response the shopper's key replays. Settled attempts are returned unchanged,
     /// except that a charge found for an attempt believed uncharged is refunded.
-    func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord?
+    /// `hint`, when given, is what the caller saw of the attempt; a store may decide on it
+    /// first and fall back to reading when its guards find the rows changed.
+    func settlePayment(id: UUID, result: ChargeResult, now: Date, hint: SettlementHint?) async throws -> PaymentRecord?
     /// `refunding` → `refunded`, once the provider confirmed the refund.
     func markRefunded(paymentID: UUID, now: Date) async throws
     /// Attempts still `pending` or `unknown`, last touched before `cutoff`, oldest first.
@@ -38,6 +40,26 @@ public protocol PaymentStore: Sendable {
     /// The outbox's undelivered messages and the attempts awaiting reconciliation
     /// (`unknown`, or `pending` and untouched since `cutoff`), for the operator's gauges.
     func backlog(unresolvedBefore cutoff: Date) async throws -> Backlog
+}
+
+extension PaymentStore {
+    public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
+        try await settlePayment(id: id, result: result, now: now, hint: nil)
+    }
+}
+
+/// What checkout saw of an attempt it is settling: the attempt as `beginPayment` stored it
+/// and the reservation it was begun on. The PostgreSQL store decides a sale on them
+/// without reading first (one round trip instead of two, issue 15); its statement's guards
+/// (the attempt's status unchanged, the reservation still held) stand in for the read.
+public struct SettlementHint: Sendable {
+    public var payment: PaymentRecord
+    public var reservation: ReservationRecord
+
+    public init(payment: PaymentRecord, reservation: ReservationRecord) {
+        self.payment = payment
+        self.reservation = reservation
+    }
 }
 
 public enum BeginPayment: Sendable, Equatable {

@@ -98,7 +98,7 @@ extension PostgresStore {
             """
     }
 
-    public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
+    public func settlePayment(id: UUID, result: ChargeResult, now: Date, hint: SettlementHint?) async throws -> PaymentRecord? {
         // Optimistic, in autocommit: read the payment and its reservation without locks,
         // decide, then write with a statement whose guards re-check what the decision
         // rested on; when they fail (another settler or the sweeper came first), read again.
@@ -109,6 +109,16 @@ extension PostgresStore {
         // task to be scheduled again, which on a saturated machine costs more than a round trip.
         let logger = self.logger
         return try await client.withConnection { conn -> PaymentRecord? in
+            // Checkout's hint stands in for the first read when it decides a sale or no
+            // charge: the guards confirm the attempt is as begun and the reservation held.
+            // A refund is decided on a fresh read, so that its reason is the stored one.
+            if let hint, let decision = Self.settlement(hint.payment, hint.reservation, result: result, now: now),
+                !decision.refunds
+            {
+                if try await Self.write(decision, from: hint.payment.status, on: conn, now: now, logger: logger) {
+                    return decision.payment
+                }
+            }
             for _ in 0..<Self.settlementAttempts {
                 var payment: PaymentRecord?
                 var reservation: ReservationRecord?
@@ -121,27 +131,53 @@ extension PostgresStore {
                     payment = try Self.payment(row)
                     reservation = try Self.reservation(row.makeRandomAccess(), prefix: "r_")
                 }
-                guard var payment else { return nil }
-                guard let step = PaymentSettlement.step(for: payment, result: result) else { return payment }
-                let readStatus = payment.status
-                var sell = false
-                var message: String?
-                if let charge = PaymentSettlement.begin(step, on: &payment) {
-                    // Sold only while the reservation is held, which the statement re-checks
-                    // under the reservation's row lock: expiry and cancellation take it too.
-                    let refusal = charge.refusal(reservation: reservation, now: now)
-                    PaymentSettlement.apply(refusal: refusal, to: &payment)
-                    sell = refusal == nil
-                    message = refusal == nil ? "email" : "refund"
-                }
-                payment.updatedAt = now
-                let writes = try Self.settlementWrites(payment, from: readStatus, sell: sell, outbox: message, now: now)
-                for try await (settled) in try await conn.query(writes, logger: logger).decode(Int.self) where settled == 1 {
-                    return payment
+                guard let payment else { return nil }
+                guard let decision = Self.settlement(payment, reservation, result: result, now: now) else { return payment }
+                if try await Self.write(decision, from: payment.status, on: conn, now: now, logger: logger) {
+                    return decision.payment
                 }
             }
             throw StoreError.settlementContended(id)
         }
+    }
+
+    /// A settlement decided on what was read: the attempt as it is to be written, whether
+    /// its reservation is sold, and the outbox message to queue. Nil when `result` changes
+    /// nothing (the attempt is settled already).
+    private struct Settlement {
+        var payment: PaymentRecord
+        var sell = false
+        var message: OutboxMessage.Kind?
+        var refunds: Bool { message == .refund }
+    }
+
+    private static func settlement(
+        _ read: PaymentRecord, _ reservation: ReservationRecord?, result: ChargeResult, now: Date
+    ) -> Settlement? {
+        guard let step = PaymentSettlement.step(for: read, result: result) else { return nil }
+        var decision = Settlement(payment: read)
+        if let charge = PaymentSettlement.begin(step, on: &decision.payment) {
+            // Sold only while the reservation is held, which the statement re-checks
+            // under the reservation's row lock: expiry and cancellation take it too.
+            let refusal = charge.refusal(reservation: reservation, now: now)
+            PaymentSettlement.apply(refusal: refusal, to: &decision.payment)
+            decision.sell = refusal == nil
+            decision.message = refusal == nil ? .confirmationEmail : .refund
+        }
+        decision.payment.updatedAt = now
+        return decision
+    }
+
+    /// Writes `decision` unless a guard fails (the attempt's status is no longer `status`,
+    /// or the reservation to sell is no longer held): true when it was written.
+    private static func write(
+        _ decision: Settlement, from status: PaymentRecord.Status, on conn: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> Bool {
+        let writes = try settlementWrites(decision.payment, from: status, sell: decision.sell, outbox: decision.message?.rawValue, now: now)
+        for try await (settled) in try await conn.query(writes, logger: logger).decode(Int.self) where settled == 1 {
+            return true
+        }
+        return false
     }
 
     /// Settlements of one payment that may find it changed under them before one goes

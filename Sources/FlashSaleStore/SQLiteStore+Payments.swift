@@ -74,7 +74,9 @@ extension SQLiteStore {
                   AND status IN ('pending', 'unknown', 'paid')) AS address
         """
 
-    public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
+    public func settlePayment(id: UUID, result: ChargeResult, now: Date, hint: SettlementHint?) async throws -> PaymentRecord? {
+        // The hint goes unused: the reads run inside the single writer's transaction, with
+        // no round trip to save.
         try await commits.write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE id = ?"), arguments: [id.lowercased])
             else {

@@ -110,8 +110,8 @@ public struct ObservedStore: Store {
     public func beginPayment(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) async throws -> BeginPayment {
         try await timed(.beginPayment) { try await base.beginPayment(payment, perCustomerLimit: perCustomerLimit, now: now) }
     }
-    public func settlePayment(id: UUID, result: ChargeResult, now: Date) async throws -> PaymentRecord? {
-        try await timed(.settlePayment) { try await base.settlePayment(id: id, result: result, now: now) }
+    public func settlePayment(id: UUID, result: ChargeResult, now: Date, hint: SettlementHint?) async throws -> PaymentRecord? {
+        try await timed(.settlePayment) { try await base.settlePayment(id: id, result: result, now: now, hint: hint) }
     }
     public func markRefunded(paymentID: UUID, now: Date) async throws {
         try await timed(.markRefunded) { try await base.markRefunded(paymentID: paymentID, now: now) }

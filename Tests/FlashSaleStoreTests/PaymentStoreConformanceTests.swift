@@ -150,19 +150,24 @@ import Testing
         try await withStore(kind) { store in
             let sale = try await makeSale(store, quantity: 30, limit: 1)
             var payments: [PaymentRecord] = []
+            var hints: [SettlementHint] = []
             for n in 0..<30 {
                 let reservation = try await reserve(store, sale, email: "settler\(n)@example.com")
                 let payment = newPayment(sale, reservation, key: "s\(n)", card: "card-settler-\(n)", address: "\(n) settle st|1|us")
-                guard case .started = try await store.beginPayment(payment, perCustomerLimit: 1, now: Date()) else {
+                guard case .started(let started) = try await store.beginPayment(payment, perCustomerLimit: 1, now: Date()) else {
                     Issue.record("payment \(n) did not start")
                     return
                 }
                 payments.append(payment)
+                hints.append(SettlementHint(payment: started, reservation: reservation))
             }
             let answers = try await withThrowingTaskGroup(of: PaymentRecord?.self) { group in
                 for (n, payment) in payments.enumerated() {
-                    for _ in 0..<2 {
-                        group.addTask { try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_s\(n)"), now: Date()) }
+                    // One settler as checkout (with what it saw at the begin), one as the reconciler.
+                    for hint in [hints[n], nil] {
+                        group.addTask {
+                            try await store.settlePayment(id: payment.id, result: .charged(chargeID: "ch_s\(n)"), now: Date(), hint: hint)
+                        }
                     }
                     if n % 3 == 0 {
                         group.addTask {
@@ -197,6 +202,52 @@ import Testing
             let messages = try await store.claimOutbox(now: Date(), lease: 30, limit: 10_000).filter { ids.contains($0.paymentID) }
             #expect(messages.count == 30)
             #expect(messages.filter { $0.kind == .confirmationEmail }.count == paid)
+            try await checkInvariant(store, sale.id)
+        }
+    }
+
+    /// Checkout's hint is what it saw at the begin; the store writes on it only what its
+    /// guards confirm, and otherwise settles on what is stored.
+    @Test(arguments: StoreKind.enabled) func aSettlementHintIsCheckedNotTrusted(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 3, limit: 1)
+            func begun(_ n: Int) async throws -> SettlementHint {
+                let reservation = try await reserve(store, sale, email: "hinted\(n)@example.com")
+                let payment = newPayment(sale, reservation, key: "h\(n)", card: "card-hinted-\(n)", address: "\(n) hint st|1|us")
+                guard case .started(let started) = try await store.beginPayment(payment, perCustomerLimit: 1, now: Date()) else {
+                    throw StoreError.corruptRow("payment \(n) did not start")
+                }
+                return SettlementHint(payment: started, reservation: reservation)
+            }
+            // As seen: sold.
+            let current = try await begun(0)
+            let paid = try #require(
+                try await store.settlePayment(id: current.payment.id, result: .charged(chargeID: "ch_h0"), now: Date(), hint: current))
+            #expect(paid.status == .paid && paid.response?.status == 201)
+            #expect(try await store.payment(id: paid.id)?.response == paid.response)
+            #expect(try await store.reservation(id: current.reservation.id)?.status == .paid)
+
+            // The reservation was cancelled since: refunded, as without the hint.
+            let cancelled = try await begun(1)
+            _ = try await store.cancelReservation(id: cancelled.reservation.id, now: Date())
+            let refunded = try #require(
+                try await store.settlePayment(id: cancelled.payment.id, result: .charged(chargeID: "ch_h1"), now: Date(), hint: cancelled))
+            #expect(refunded.status == .refunding && refunded.response?.status == 410)
+            #expect(try await store.reservation(id: cancelled.reservation.id)?.status == .cancelled)
+
+            // The attempt was settled since (a timeout left it unknown): the charge found
+            // later is settled on the stored attempt.
+            let settled = try await begun(2)
+            #expect(try await store.settlePayment(id: settled.payment.id, result: .unknown, now: Date())?.status == .unknown)
+            let late = try #require(
+                try await store.settlePayment(id: settled.payment.id, result: .charged(chargeID: "ch_h2"), now: Date(), hint: settled))
+            #expect(late.status == .paid && late.chargeID == "ch_h2")
+            #expect(try await store.payment(id: late.id)?.status == .paid)
+
+            #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 1, reserved: 0, sold: 2))
+            let ids: Set = [current.payment.id, cancelled.payment.id, settled.payment.id]
+            let messages = try await store.claimOutbox(now: Date(), lease: 30, limit: 10_000).filter { ids.contains($0.paymentID) }
+            #expect(messages.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.confirmationEmail, .confirmationEmail, .refund])
             try await checkInvariant(store, sale.id)
         }
     }

@@ -14,6 +14,8 @@ final class CheckoutService: Sendable {
     /// The sale's price terms and limit, from the cache the reservation path reads too
     /// (one database round trip fewer per payment; an operator's change reaches it at once).
     let catalog: SaleCatalog
+    /// The reservations this node committed, read instead of the store when there.
+    let recentReservations: RecentReservations
     let provider: any PaymentProvider
     let idempotency: IdempotencyGuard
     let metrics: ShopMetrics
@@ -24,12 +26,13 @@ final class CheckoutService: Sendable {
     private let unitsReturned: @Sendable (_ saleID: UUID, _ units: Int) -> Void
 
     init(
-        store: any Store, catalog: SaleCatalog, provider: any PaymentProvider, idempotency: IdempotencyGuard, secret: String,
-        metrics: ShopMetrics, logger: Logger,
+        store: any Store, catalog: SaleCatalog, recentReservations: RecentReservations,
+        provider: any PaymentProvider, idempotency: IdempotencyGuard, secret: String, metrics: ShopMetrics, logger: Logger,
         unitsReturned: @escaping @Sendable (UUID, Int) -> Void = { _, _ in }
     ) {
         self.store = store
         self.catalog = catalog
+        self.recentReservations = recentReservations
         self.provider = provider
         self.idempotency = idempotency
         self.secret = secret
@@ -65,7 +68,9 @@ final class CheckoutService: Sendable {
                 guard let existing = try await store.payment(scope: claim.scope, key: claim.key) else { throw error }
                 return try await retry(existing, claim: claim, body: body)
             }
-            guard let reservation = try await store.reservation(id: reservationID) else { throw APIError.reservationNotFound }
+            var found = recentReservations.record(id: reservationID, now: now)
+            if found == nil { found = try await store.reservation(id: reservationID) }
+            guard let reservation = found else { throw APIError.reservationNotFound }
             guard let sale = try await catalog.sale(reservation.saleID) else { throw APIError.reservationNotFound }
             let postal = request.shipping.postal
             let fingerprint = request.card.fingerprint(secret: secret)
@@ -87,7 +92,7 @@ final class CheckoutService: Sendable {
             case .existing(let existing):
                 return try await retry(existing, claim: claim, body: body)
             case .started(let started):
-                return try await charge(started, card: request.card)
+                return try await charge(started, card: request.card, reservation: reservation)
             }
         }
     }
@@ -126,10 +131,12 @@ final class CheckoutService: Sendable {
         guard payment.idempotency.fingerprint == claim.fingerprint else { throw APIError.idempotencyKeyReused }
         guard payment.isUnresolved else { return Self.response(for: payment) }
         let request = try JSONCoding.decodeBody(PaymentBody.self, from: body)
-        return try await charge(payment, card: request.card)
+        return try await charge(payment, card: request.card, reservation: nil)
     }
 
-    private func charge(_ payment: PaymentRecord, card: CardDetails) async throws -> StoredResponse {
+    /// Charges the begun `payment` and settles it; `reservation` is the one it was begun on
+    /// (nil on a retry), for the store's `SettlementHint`.
+    private func charge(_ payment: PaymentRecord, card: CardDetails, reservation: ReservationRecord?) async throws -> StoredResponse {
         let request = ChargeRequest(
             amountCents: payment.amountCents, currency: payment.currency,
             card: card,
@@ -158,7 +165,7 @@ final class CheckoutService: Sendable {
             logger.warning("payment outcome unknown", metadata: ["payment": "\(payment.id.lowercased)", "error": "\(error)"])
             result = .unknown
         }
-        return Self.response(for: try await settle(payment, result))
+        return Self.response(for: try await settle(payment, result, hint: reservation.map { SettlementHint(payment: payment, reservation: $0) }))
     }
 
     /// Delays before each new try of a call that waited too long for a pooled connection
@@ -181,9 +188,9 @@ final class CheckoutService: Sendable {
     }
 
     /// Applies the provider's answer; the reconciler settles through here too.
-    func settle(_ payment: PaymentRecord, _ result: ChargeResult) async throws -> PaymentRecord {
+    func settle(_ payment: PaymentRecord, _ result: ChargeResult, hint: SettlementHint? = nil) async throws -> PaymentRecord {
         let settled = try await store.traced("settle_payment") {
-            try await store.settlePayment(id: payment.id, result: result, now: Date())
+            try await store.settlePayment(id: payment.id, result: result, now: Date(), hint: hint)
         }
         guard let settled else {
             throw StoreError.corruptRow("payment \(payment.id.lowercased) vanished")

@@ -10,6 +10,8 @@ struct ReservationController: Sendable {
     let engine: InventoryEngine
     let idempotency: IdempotencyGuard
     let metrics: ShopMetrics
+    /// Where new reservations go for checkout to find without a read.
+    let recent: RecentReservations
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("sales/:id/reservations", use: reserve)
@@ -40,6 +42,7 @@ struct ReservationController: Sendable {
                 let answer = try await engine.reserve(attempt, knownAvailable: sale.inventory.available)
                 metrics.reservation(saleID: sale.id, outcome: Self.label(answer.outcome))
                 if case .reserved = answer.outcome { waitingRoom.reserved(pass: pass, saleID: sale.id, now: Date()) }
+                if let held = answer.held { recent.add(held, now: Date()) }
                 return .init(response: answer.outcome.response, recorded: answer.recorded)
             }
         }
