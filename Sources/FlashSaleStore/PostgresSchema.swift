@@ -204,7 +204,7 @@ enum PostgresSchema {
             7, "payments_by_customer",
             [
                 // The per-customer limit's two probes (card, shipping address) on indexes
-                // that lead with the customer's key (`PostgresStore.beginFactsQuery`).
+                // that lead with the customer's key (`PostgresStore.beginStatement`).
                 // Both used to lead with sale_id, and while a sale is young its id is in no
                 // statistics, so the planner rates any index on sale_id at one row and took
                 // the address index for the card probe: it read every payment of the sale

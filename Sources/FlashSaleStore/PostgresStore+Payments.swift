@@ -29,49 +29,38 @@ extension PostgresStore {
                     hashtextextended(\(cardKey), 13), hashtextextended(\(addressKey), 13)]) AS k
                 ORDER BY k) AS keys
             """
-        return try await PipelinedTransaction.run(on: client, logger: logger) { transaction -> BeginPayment in
-            // The read follows the locks in the same group: its snapshot is taken after them.
-            let read = try await transaction.begin([lock, Self.beginFactsQuery(payment)])[1]
-            var existingID: UUID?
-            var reservation: ReservationRecord?
-            var (inFlight, cardUnits, addressUnits) = (false, 0, 0)
-            for row in read {
-                let r = row.makeRandomAccess()
-                existingID = try r["existing_id"].decode(UUID?.self)
-                inFlight = try r["in_flight"].decode(Bool.self)
-                cardUnits = try r["card_units"].decode(Int.self)
-                addressUnits = try r["address_units"].decode(Int.self)
-                reservation = try Self.reservation(r, prefix: "r_")
-            }
-            if let existingID {
-                let rows = try await transaction.commit(["SELECT * FROM payments WHERE id = \(existingID)"])[0]
-                guard let row = rows.first else { throw StoreError.corruptRow("payment \(existingID.lowercased) vanished") }
-                return .existing(try Self.payment(row))
-            }
-            let facts = PaymentPlanner.Facts(
-                reservation: reservation, perCustomerLimit: perCustomerLimit, attemptInFlight: inFlight,
-                cardUnits: cardUnits, addressUnits: addressUnits)
-            if let refusal = PaymentPlanner.refusal(facts, now: now) { return .refused(refusal) }
-            _ = try await transaction.commit([
-                """
-                INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
-                    card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
-                    created_at, updated_at, flags)
-                VALUES (\(payment.id), \(payment.reservationID), \(payment.saleID), 'pending', \(payment.email),
-                    \(payment.quantity), \(payment.amountCents), \(payment.currency), \(payment.cardFingerprint),
-                    \(payment.addressKey), \(payment.idempotency.scope), \(payment.idempotency.key),
-                    \(payment.idempotency.fingerprint), \(now), \(now), \(payment.flags))
-                """
-            ])
-            return .started(payment.started(at: now))
+        let begin = Self.beginStatement(payment, perCustomerLimit: perCustomerLimit, now: now)
+        // One transaction in one group: the statement follows the locks, so its snapshot
+        // is taken after them.
+        let rows = try await PipelinedTransaction.run(on: client, logger: logger) { try await $0.once([lock, begin])[1] }
+        guard let row = rows.first else { throw StoreError.corruptRow("the begin's facts came back empty") }
+        let r = row.makeRandomAccess()
+        if try r["existing_id"].decode(UUID?.self) != nil { return .existing(try Self.payment(row)) }
+        let facts = PaymentPlanner.Facts(
+            reservation: try Self.reservation(r, prefix: "r_"), perCustomerLimit: perCustomerLimit,
+            attemptInFlight: try r["in_flight"].decode(Bool.self), cardUnits: try r["card_units"].decode(Int.self),
+            addressUnits: try r["address_units"].decode(Int.self))
+        let refusal = PaymentPlanner.refusal(facts, now: now)
+        let started = try r["started"].decode(Bool.self)
+        // The statement's guard spells PaymentPlanner.refusal in SQL; the two read the
+        // same facts and must agree (PaymentStoreConformanceTests cover each refusal).
+        guard started == (refusal == nil) else {
+            throw StoreError.corruptRow("the begin's guard (started: \(started)) and PaymentPlanner (\(refusal?.code ?? "start")) disagree")
         }
+        if let refusal { return .refused(refusal) }
+        return .started(payment.started(at: now))
     }
 
-    /// What `beginPayment` reads under its locks, in one round trip and one row: the id of
-    /// an attempt stored under the same idempotency key (`existing_id`); the reservation
-    /// (`r_`-prefixed columns, null when there is none); whether another attempt on it is in
-    /// flight (`in_flight`); and the units the sale's other live payments hold on this card
-    /// (`card_units`) and on this shipping address (`address_units`).
+    /// `beginPayment`'s statement, run under its locks: reads the facts and, when they allow
+    /// it, stores the attempt as `pending`, in one round trip. One row: the facts
+    /// (`existing_id`, `in_flight`, `card_units`, `address_units`, the `r_`-prefixed
+    /// reservation), `started` (the attempt was stored), and, when an attempt is stored
+    /// under the same idempotency key, that attempt's columns.
+    ///
+    /// The guard is `PaymentPlanner.refusal` in SQL: no attempt under the key, a held and
+    /// unexpired reservation, none in flight, and the card's and the address's units within
+    /// `perCustomerLimit`. Deciding in the statement saves the begin a second wait, during
+    /// which it held a connection of the shoppers' pool and its locks (issue 15).
     ///
     /// The units are two index probes, on payments_card and payments_address (migration 7).
     /// The sale is compared as text so that no index on sale_id can serve a probe: while a
@@ -80,21 +69,39 @@ extension PostgresStore {
     /// an address has few payments across all sales, which the filter then reads. (A single
     /// `card = ? OR address = ?` reads every payment of the sale on SQLite; two probes keep
     /// the stores alike.)
-    static func beginFactsQuery(_ payment: PaymentRecord) -> PostgresQuery {
+    static func beginStatement(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) -> PostgresQuery {
         let (saleID, reservationID) = (payment.saleID.lowercased, payment.reservationID)
         return """
-            SELECT (SELECT id FROM payments WHERE idempotency_scope = \(payment.idempotency.scope)
-                        AND idempotency_key = \(payment.idempotency.key)) AS existing_id,
-                   EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(reservationID)
-                           AND status IN ('pending', 'unknown')) AS in_flight,
-                   (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
-                    WHERE card_fingerprint = \(payment.cardFingerprint) AND sale_id::text = \(saleID)
-                      AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS card_units,
-                   (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
-                    WHERE address_key = \(payment.addressKey) AND sale_id::text = \(saleID)
-                      AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS address_units,
-                   \(unescaped: Self.reservationColumns(table: "r", prefix: "r_"))
-            FROM (VALUES (1)) AS one LEFT JOIN reservations r ON r.id = \(reservationID)
+            WITH facts AS (
+                SELECT (SELECT id FROM payments WHERE idempotency_scope = \(payment.idempotency.scope)
+                            AND idempotency_key = \(payment.idempotency.key)) AS existing_id,
+                       EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(reservationID)
+                               AND status IN ('pending', 'unknown')) AS in_flight,
+                       (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
+                        WHERE card_fingerprint = \(payment.cardFingerprint) AND sale_id::text = \(saleID)
+                          AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS card_units,
+                       (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
+                        WHERE address_key = \(payment.addressKey) AND sale_id::text = \(saleID)
+                          AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS address_units,
+                       \(unescaped: Self.reservationColumns(table: "r", prefix: "r_"))
+                FROM (VALUES (1)) AS one LEFT JOIN reservations r ON r.id = \(reservationID)
+            ), started AS (
+                INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
+                    card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
+                    created_at, updated_at, flags)
+                SELECT \(payment.id), \(payment.reservationID), \(payment.saleID), 'pending', \(payment.email),
+                    \(payment.quantity), \(payment.amountCents), \(payment.currency), \(payment.cardFingerprint),
+                    \(payment.addressKey), \(payment.idempotency.scope), \(payment.idempotency.key),
+                    \(payment.idempotency.fingerprint), \(now), \(now), \(payment.flags)
+                FROM facts
+                WHERE facts.existing_id IS NULL AND facts.r_status = 'held' AND facts.r_expires_at > \(now)
+                  AND NOT facts.in_flight
+                  AND facts.card_units + facts.r_quantity <= \(perCustomerLimit)
+                  AND facts.address_units + facts.r_quantity <= \(perCustomerLimit)
+                RETURNING 1
+            )
+            SELECT facts.*, EXISTS (SELECT 1 FROM started) AS started, e.*
+            FROM facts LEFT JOIN payments e ON e.id = facts.existing_id
             """
     }
 

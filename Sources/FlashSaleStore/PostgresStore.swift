@@ -39,14 +39,17 @@ public struct PostgresStore: Store {
         // would stay for the connection's life while the sale's rows grow. Every query of
         // the shop is an index probe by design, so the planner is told to prefer them.
         configuration.options.additionalStartupParameters = [("enable_seqscan", "off")]
-        func pool(_ connections: Int) -> PostgresClient {
+        // Each pool names its connections (pg_stat_activity's application_name), so an
+        // operator sees which of a node's pools holds or waits on what.
+        func pool(_ name: String, _ connections: Int) -> PostgresClient {
             var pool = configuration
             pool.options.maximumConnections = connections
+            pool.options.additionalStartupParameters.append(("application_name", "flashsale-\(name)"))
             return PostgresClient(configuration: pool, backgroundLogger: logger)
         }
-        client = pool(maximumConnections)
-        engineClient = pool(Self.poolSizes.engine)
-        backgroundClient = pool(Self.poolSizes.background)
+        client = pool("shoppers", maximumConnections)
+        engineClient = pool("engine", Self.poolSizes.engine)
+        backgroundClient = pool("background", Self.poolSizes.background)
         self.logger = logger
     }
 

@@ -20,7 +20,7 @@ import FlashSaleCore
                 amountCents: 100, currency: "EUR", cardFingerprint: "card-\(UUID())", addressKey: "1 street|12345|us", chargeID: nil,
                 idempotency: IdempotencyClaim(scope: "payment:x", key: "k", body: Data("{}".utf8)), response: nil, createdAt: now,
                 updatedAt: now, flags: [])
-            let query = PostgresStore.beginFactsQuery(payment)
+            let query = PostgresStore.beginStatement(payment, perCustomerLimit: 2, now: now)
             var lines: [String] = []
             for try await (line) in try await postgres.client.query(
                 PostgresQuery(unsafeSQL: "EXPLAIN " + query.sql, binds: query.binds), logger: postgres.logger
@@ -32,8 +32,9 @@ import FlashSaleCore
         let conditions = lines.filter { $0.contains("Index Cond") }
         #expect(lines.contains { $0.contains("using payments_card") }, "\(lines)")
         #expect(lines.contains { $0.contains("using payments_address") }, "\(lines)")
-        // and the idempotency key's, the in-flight check's reservation_id, the reservation's id
-        #expect(conditions.count == 5, "\(lines)")
+        // and the idempotency key's, the in-flight check's reservation_id, the reservation's
+        // id, and the id of the attempt stored under the key
+        #expect(conditions.count == 6, "\(lines)")
         #expect(conditions.contains { $0.contains("card_fingerprint =") }, "\(lines)")
         #expect(conditions.contains { $0.contains("address_key =") }, "\(lines)")
     }

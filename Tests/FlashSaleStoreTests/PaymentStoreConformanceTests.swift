@@ -206,6 +206,47 @@ import Testing
         }
     }
 
+    /// Each of `PaymentPlanner.refusal`'s answers, as the store gives it (PostgreSQL decides
+    /// in its statement's guard and checks the planner agrees).
+    @Test(arguments: StoreKind.enabled) func theBeginRefusesAsThePlannerDoes(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 5, limit: 2)
+            // No such reservation.
+            let ghost = ReservationRecord(
+                id: UUID(), saleID: sale.id, passID: UUID(), email: "ghost@example.com", customerKey: "ghost@example.com",
+                quantity: 1, amountCents: 12_900, status: .held, createdAt: Date(), expiresAt: Date().addingTimeInterval(60))
+            #expect(try await store.beginPayment(newPayment(sale, ghost, key: "r1"), perCustomerLimit: 2, now: Date())
+                == .refused(.reservationNotFound))
+            // Expired by the clock, before the sweeper came.
+            let held = try await reserve(store, sale, email: "late@example.com")
+            let late = newPayment(sale, held, key: "r2", card: "card-late", address: "2 late st|1|us")
+            #expect(try await store.beginPayment(late, perCustomerLimit: 2, now: held.expiresAt) == .refused(.reservationExpired))
+            // Cancelled.
+            _ = try await store.cancelReservation(id: held.id, now: Date())
+            #expect(try await store.beginPayment(late, perCustomerLimit: 2, now: Date()) == .refused(.reservationExpired))
+            // Paid already, under another key.
+            let bought = try await reserve(store, sale, email: "paid@example.com")
+            let first = newPayment(sale, bought, key: "r3", card: "card-paid", address: "3 paid st|1|us")
+            guard case .started = try await store.beginPayment(first, perCustomerLimit: 2, now: Date()) else {
+                Issue.record("the first attempt did not start")
+                return
+            }
+            _ = try await store.settlePayment(id: first.id, result: .charged(chargeID: "ch_r3"), now: Date())
+            let second = newPayment(sale, bought, key: "r4", card: "card-paid", address: "3 paid st|1|us")
+            #expect(try await store.beginPayment(second, perCustomerLimit: 2, now: Date()) == .refused(.alreadyPaid))
+            // Over the limit by this reservation's own quantity.
+            let two = try await reserve(store, sale, email: "two@example.com", quantity: 2)
+            let overLimit = newPayment(sale, two, key: "r5", card: "card-paid", address: "5 other st|1|us")
+            #expect(try await store.beginPayment(overLimit, perCustomerLimit: 2, now: Date()) == .refused(.limitExceeded))
+            // Exactly at the limit starts.
+            let atLimit = newPayment(sale, two, key: "r6", card: "card-two", address: "6 two st|1|us")
+            guard case .started = try await store.beginPayment(atLimit, perCustomerLimit: 2, now: Date()) else {
+                Issue.record("an attempt within the limit did not start")
+                return
+            }
+        }
+    }
+
     /// Checkout's hint is what it saw at the begin; the store writes on it only what its
     /// guards confirm, and otherwise settles on what is stored.
     @Test(arguments: StoreKind.enabled) func aSettlementHintIsCheckedNotTrusted(kind: StoreKind) async throws {
