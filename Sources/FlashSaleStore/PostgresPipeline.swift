@@ -54,15 +54,6 @@ final class PipelinedTransaction {
         return Array(results.dropLast())
     }
 
-    /// Sends BEGIN, `queries` and COMMIT as one group: a transaction in one wait, for one
-    /// whose statements decide among themselves (guarded writes). Their results, in order.
-    func once(_ queries: [PostgresQuery]) async throws -> [PostgresQueryResult] {
-        open = true
-        let results = try await send(["BEGIN"] + queries + ["COMMIT"])
-        open = false
-        return Array(results.dropFirst().dropLast())
-    }
-
     /// Ends an open transaction without its writes; a no-op after `commit`.
     func rollback() async {
         guard open else { return }

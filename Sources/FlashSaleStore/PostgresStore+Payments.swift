@@ -18,24 +18,21 @@ extension PostgresStore {
         // Attempts that could break each other's checks take turns: the same reservation
         // (one attempt in flight, one idempotency key), the same card, the same shipping
         // address (the per-customer limit). Others run side by side: one lock per sale
-        // made every payment of a drop queue behind the last (issue 15). The locks are
-        // taken in key order, so two attempts never wait for each other in a cycle.
-        let reservationKey = "reservation:" + payment.reservationID.lowercased
-        let cardKey = "card:" + payment.cardFingerprint
-        let addressKey = "address:" + payment.addressKey
-        let lock: PostgresQuery = """
-            SELECT pg_advisory_xact_lock(k) FROM (
-                SELECT DISTINCT k FROM unnest(ARRAY[hashtextextended(\(reservationKey), 13),
-                    hashtextextended(\(cardKey), 13), hashtextextended(\(addressKey), 13)]) AS k
-                ORDER BY k) AS keys
-            """
-        let begin = Self.beginStatement(payment, perCustomerLimit: perCustomerLimit, now: now)
-        // One transaction in one group: the statement follows the locks, so its snapshot
-        // is taken after them.
-        let rows = try await PipelinedTransaction.run(on: client, logger: logger) { try await $0.once([lock, begin])[1] }
+        // made every payment of a drop queue behind the last (issue 15). The function
+        // (migration 9) takes the locks in key order, so two attempts never wait for each
+        // other in a cycle, and decides under them; one statement in autocommit, whose
+        // lease the pool gets back on the connection's event loop.
+        let call = Self.beginFunctionCall(payment, perCustomerLimit: perCustomerLimit, now: now)
+        let rows = try await client.query(call, logger: logger).collect()
         guard let row = rows.first else { throw StoreError.corruptRow("the begin's facts came back empty") }
         let r = row.makeRandomAccess()
-        if try r["existing_id"].decode(UUID?.self) != nil { return .existing(try Self.payment(row)) }
+        if let existingID = try r["existing_id"].decode(UUID?.self) {
+            // A retry under the same key: rare, so read apart.
+            guard let existing = try await self.payment(id: existingID) else {
+                throw StoreError.corruptRow("payment \(existingID.lowercased) vanished")
+            }
+            return .existing(existing)
+        }
         let facts = PaymentPlanner.Facts(
             reservation: try Self.reservation(r, prefix: "r_"), perCustomerLimit: perCustomerLimit,
             attemptInFlight: try r["in_flight"].decode(Bool.self), cardUnits: try r["card_units"].decode(Int.self),
@@ -51,58 +48,28 @@ extension PostgresStore {
         return .started(payment.started(at: now))
     }
 
-    /// `beginPayment`'s statement, run under its locks: reads the facts and, when they allow
-    /// it, stores the attempt as `pending`, in one round trip. One row: the facts
-    /// (`existing_id`, `in_flight`, `card_units`, `address_units`, the `r_`-prefixed
-    /// reservation), `started` (the attempt was stored), and, when an attempt is stored
-    /// under the same idempotency key, that attempt's columns.
+    /// `beginPayment`'s statement: `flashsale_begin_payment` (migration 9) takes the
+    /// attempt's locks, reads the facts and, when they allow it, stores the attempt as
+    /// `pending`. One row: `started` (the attempt was stored), the facts (`existing_id`,
+    /// `in_flight`, `card_units`, `address_units`) and the `r_`-prefixed reservation (nulls
+    /// when there is none).
     ///
     /// The guard is `PaymentPlanner.refusal` in SQL: no attempt under the key, a held and
     /// unexpired reservation, none in flight, and the card's and the address's units within
-    /// `perCustomerLimit`. Deciding in the statement saves the begin a second wait, during
-    /// which it held a connection of the shoppers' pool and its locks (issue 15).
-    ///
-    /// The units are two index probes, on payments_card and payments_address (migration 7).
-    /// The sale is compared as text so that no index on sale_id can serve a probe: while a
-    /// sale is young its id is in no statistics, the planner rates any sale_id index at one
-    /// row, and a probe planned on one reads every payment of the sale (issue 15). A card or
-    /// an address has few payments across all sales, which the filter then reads. (A single
-    /// `card = ? OR address = ?` reads every payment of the sale on SQLite; two probes keep
-    /// the stores alike.)
-    static func beginStatement(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) -> PostgresQuery {
-        let (saleID, reservationID) = (payment.saleID.lowercased, payment.reservationID)
-        return """
-            WITH facts AS (
-                SELECT (SELECT id FROM payments WHERE idempotency_scope = \(payment.idempotency.scope)
-                            AND idempotency_key = \(payment.idempotency.key)) AS existing_id,
-                       EXISTS (SELECT 1 FROM payments WHERE reservation_id = \(reservationID)
-                               AND status IN ('pending', 'unknown')) AS in_flight,
-                       (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
-                        WHERE card_fingerprint = \(payment.cardFingerprint) AND sale_id::text = \(saleID)
-                          AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS card_units,
-                       (SELECT COALESCE(SUM(quantity), 0)::int FROM payments
-                        WHERE address_key = \(payment.addressKey) AND sale_id::text = \(saleID)
-                          AND reservation_id <> \(reservationID) AND status IN ('pending', 'unknown', 'paid')) AS address_units,
-                       \(unescaped: Self.reservationColumns(table: "r", prefix: "r_"))
-                FROM (VALUES (1)) AS one LEFT JOIN reservations r ON r.id = \(reservationID)
-            ), started AS (
-                INSERT INTO payments (id, reservation_id, sale_id, status, email, quantity, amount_cents, currency,
-                    card_fingerprint, address_key, idempotency_scope, idempotency_key, request_fingerprint,
-                    created_at, updated_at, flags)
-                SELECT \(payment.id), \(payment.reservationID), \(payment.saleID), 'pending', \(payment.email),
-                    \(payment.quantity), \(payment.amountCents), \(payment.currency), \(payment.cardFingerprint),
-                    \(payment.addressKey), \(payment.idempotency.scope), \(payment.idempotency.key),
-                    \(payment.idempotency.fingerprint), \(now), \(now), \(payment.flags)
-                FROM facts
-                WHERE facts.existing_id IS NULL AND facts.r_status = 'held' AND facts.r_expires_at > \(now)
-                  AND NOT facts.in_flight
-                  AND facts.card_units + facts.r_quantity <= \(perCustomerLimit)
-                  AND facts.address_units + facts.r_quantity <= \(perCustomerLimit)
-                RETURNING 1
-            )
-            SELECT facts.*, EXISTS (SELECT 1 FROM started) AS started, e.*
-            FROM facts LEFT JOIN payments e ON e.id = facts.existing_id
-            """
+    /// `perCustomerLimit`. The units are two index probes, on payments_card and
+    /// payments_address (migration 7); the sale is compared as text so that no index on
+    /// sale_id can serve a probe: while a sale is young its id is in no statistics, the
+    /// planner rates any sale_id index at one row, and a probe planned on one reads every
+    /// payment of the sale (issue 15; `PaymentLimitPlanTests`). (A single `card = ? OR
+    /// address = ?` reads every payment of the sale on SQLite; two probes keep the stores
+    /// alike.)
+    static func beginFunctionCall(_ payment: PaymentRecord, perCustomerLimit: Int, now: Date) -> PostgresQuery {
+        """
+        SELECT * FROM flashsale_begin_payment(\(payment.id), \(payment.reservationID), \(payment.saleID),
+            \(payment.email), \(payment.quantity), \(payment.amountCents), \(payment.currency),
+            \(payment.cardFingerprint), \(payment.addressKey), \(payment.idempotency.scope),
+            \(payment.idempotency.key), \(payment.idempotency.fingerprint), \(payment.flags), \(now), \(perCustomerLimit))
+        """
     }
 
     public func settlePayment(id: UUID, result: ChargeResult, now: Date, hint: SettlementHint?) async throws -> PaymentRecord? {
@@ -112,20 +79,23 @@ extension PostgresStore {
         // No lock is held across a round trip: a transaction that held the sale's inventory
         // row until its COMMIT arrived queued every other settlement behind it, and kept
         // the row's dead versions from being pruned (issue 15).
-        // One connection for the reads and writes: each lease from the pool waits for this
-        // task to be scheduled again, which on a saturated machine costs more than a round trip.
+        // Checkout's hint stands in for the first read when it decides a sale or no charge:
+        // the guards confirm the attempt is as begun and the reservation held. Its write is
+        // one statement on a lease of its own, which the pool gets back on the connection's
+        // event loop when the answer arrives (not after a wake-up of this task: issue 15).
+        // A refund is decided on a fresh read, so that its reason is the stored one.
+        if let hint, let decision = Self.settlement(hint.payment, hint.reservation, result: result, now: now),
+            !decision.refunds
+        {
+            let writes = try Self.settlementWrites(
+                decision.payment, from: hint.payment.status, sell: decision.sell, outbox: decision.message?.rawValue, now: now)
+            if try Self.written(await client.query(writes, logger: logger).collect()) { return decision.payment }
+        }
+        // Otherwise one connection for the reads and writes: each lease from the pool waits
+        // for this task to be scheduled again, which on a saturated machine costs more than
+        // a round trip.
         let logger = self.logger
         return try await client.withConnection { conn -> PaymentRecord? in
-            // Checkout's hint stands in for the first read when it decides a sale or no
-            // charge: the guards confirm the attempt is as begun and the reservation held.
-            // A refund is decided on a fresh read, so that its reason is the stored one.
-            if let hint, let decision = Self.settlement(hint.payment, hint.reservation, result: result, now: now),
-                !decision.refunds
-            {
-                if try await Self.write(decision, from: hint.payment.status, on: conn, now: now, logger: logger) {
-                    return decision.payment
-                }
-            }
             for _ in 0..<Self.settlementAttempts {
                 var payment: PaymentRecord?
                 var reservation: ReservationRecord?
@@ -181,10 +151,12 @@ extension PostgresStore {
         _ decision: Settlement, from status: PaymentRecord.Status, on conn: PostgresConnection, now: Date, logger: Logger
     ) async throws -> Bool {
         let writes = try settlementWrites(decision.payment, from: status, sell: decision.sell, outbox: decision.message?.rawValue, now: now)
-        for try await (settled) in try await conn.query(writes, logger: logger).decode(Int.self) where settled == 1 {
-            return true
-        }
-        return false
+        return try written(await conn.query(writes, logger: logger).collect())
+    }
+
+    /// Whether `settlementWrites` made its writes (its one row says 1).
+    private static func written(_ rows: some Sequence<PostgresRow>) throws -> Bool {
+        try rows.contains { try $0.decode(Int.self) == 1 }
     }
 
     /// Settlements of one payment that may find it changed under them before one goes
