@@ -98,10 +98,10 @@ public func buildApplication(
         renderer: renderer, shieldPages: shieldPages
     ).addRoutes(to: router)
 
-    // The exporter first, so that it stops last and sends the spans of the final requests.
     let membership = membership(config, store: store, waitingRoom: waitingRoom, readiness: readiness, logger: logger)
-    let services: [any Service] =
-        (tracing.map { [$0] } ?? []) + store.services + [
+    // The loops that query the store start once it is migrated (`AfterMigration`).
+    let storeLoops: [any Service] =
+        [
             ExpirySweeper(store: store, engine: engine, metrics: metrics, interval: config.expirySweepInterval, logger: logger),
             CatalogRefresher(
                 catalog: catalog, engine: engine, waitingRoom: waitingRoom, metrics: metrics, store: store,
@@ -114,8 +114,11 @@ public func buildApplication(
                 store: store, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
                 interval: config.outboxInterval, logger: logger),
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
-            hub,
-        ] + membership + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
+        ] + membership
+    // The exporter first, so that it stops last and sends the spans of the final requests.
+    let services: [any Service] =
+        (tracing.map { [$0] } ?? []) + store.services + storeLoops.map { AfterMigration(readiness: readiness, service: $0) } + [hub]
+        + (providerClient.map { [HTTPClientShutdown(client: $0)] } ?? [])
 
     let connections = ConnectionCounter(perClientLimit: config.shield.maxConnectionsPerClient, totalLimit: config.shield.maxConnections)
     let guardSettings = ConnectionGuard.Settings(

@@ -77,6 +77,12 @@ final class Readiness: Sendable {
     var migrated: Bool { state.withLock { $0.migrated } }
     func markMigrated() { state.withLock { $0.migrated = true } }
 
+    /// Returns once `markMigrated` was called; throws `CancellationError` when the task is
+    /// cancelled first. Polls every 50 ms: it waits once, at start-up.
+    func waitUntilMigrated() async throws {
+        while !migrated { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
     func check(_ store: any Store) async throws {
         let now = ContinuousClock.now
         if let last = state.withLock({ $0.lastGood }), now - last < .seconds(1) { return }
