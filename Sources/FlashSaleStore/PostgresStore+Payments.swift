@@ -87,8 +87,7 @@ extension PostgresStore {
         if let hint, let decision = Self.settlement(hint.payment, hint.reservation, result: result, now: now),
             !decision.refunds
         {
-            let writes = try Self.settlementWrites(
-                decision.payment, from: hint.payment.status, sell: decision.sell, outbox: decision.message?.rawValue, now: now)
+            let writes = try Self.settlementWrites(decision, from: hint.payment.status, now: now)
             if try Self.written(await client.query(writes, logger: logger).collect()) { return decision.payment }
         }
         // Otherwise one connection for the reads and writes: each lease from the pool waits
@@ -110,9 +109,8 @@ extension PostgresStore {
                 }
                 guard let payment else { return nil }
                 guard let decision = Self.settlement(payment, reservation, result: result, now: now) else { return payment }
-                if try await Self.write(decision, from: payment.status, on: conn, now: now, logger: logger) {
-                    return decision.payment
-                }
+                let writes = try Self.settlementWrites(decision, from: payment.status, now: now)
+                if try Self.written(await conn.query(writes, logger: logger).collect()) { return decision.payment }
             }
             throw StoreError.settlementContended(id)
         }
@@ -145,15 +143,6 @@ extension PostgresStore {
         return decision
     }
 
-    /// Writes `decision` unless a guard fails (the attempt's status is no longer `status`,
-    /// or the reservation to sell is no longer held): true when it was written.
-    private static func write(
-        _ decision: Settlement, from status: PaymentRecord.Status, on conn: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> Bool {
-        let writes = try settlementWrites(decision.payment, from: status, sell: decision.sell, outbox: decision.message?.rawValue, now: now)
-        return try written(await conn.query(writes, logger: logger).collect())
-    }
-
     /// Whether `settlementWrites` made its writes (its one row says 1).
     private static func written(_ rows: some Sequence<PostgresRow>) throws -> Bool {
         try rows.contains { try $0.decode(Int.self) == 1 }
@@ -163,19 +152,19 @@ extension PostgresStore {
     /// through; each retry follows another writer's commit, so a few suffice.
     static let settlementAttempts = 16
 
-    /// A settlement's writes in one statement, run in autocommit: 1 when they were made,
+    /// `decision`'s writes in one statement, run in autocommit: 1 when they were made,
     /// 0 when a guard failed and nothing was written. The guards: the payment still has the
     /// status `from` the decision read (its row locked first, as `cancelOrder` does), and,
-    /// when `sell`, the reservation is still held. Then the held reservation becomes paid
-    /// (which moves its units from reserved to sold: the sale's inventory row counts them
-    /// as taken either way, so it is not written); the payment's row is written; the outbox
-    /// message of kind `outbox`, if any (the confirmation email or the refund), is queued.
-    /// Locks are taken payment, then reservation, the order expiry and cancellation also
-    /// follow, and released when the statement commits, inside the database.
-    static func settlementWrites(
-        _ payment: PaymentRecord, from status: PaymentRecord.Status, sell: Bool, outbox kind: String?, now: Date
-    ) throws -> PostgresQuery {
-        try """
+    /// when the decision sells, the reservation is still held. Then the held reservation
+    /// becomes paid (which moves its units from reserved to sold: the sale's inventory row
+    /// counts them as taken either way, so it is not written); the payment's row is
+    /// written; the decision's outbox message, if any (the confirmation email or the
+    /// refund), is queued. Locks are taken payment, then reservation, the order expiry and
+    /// cancellation also follow, and released when the statement commits, inside the
+    /// database.
+    private static func settlementWrites(_ decision: Settlement, from status: PaymentRecord.Status, now: Date) throws -> PostgresQuery {
+        let (payment, sell, kind) = (decision.payment, decision.sell, decision.message?.rawValue)
+        return try """
         WITH current AS (
             SELECT id FROM payments WHERE id = \(payment.id) AND status = \(status.rawValue) FOR UPDATE
         ), paid AS (
