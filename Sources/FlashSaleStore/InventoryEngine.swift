@@ -118,6 +118,7 @@ public final class InventoryEngine: Sendable {
                     try await self.commitTraced(batch, saleID: lane.saleID, now: now)
                 }
                 observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: false)
+                observer?.reservationsAnswered(waits: Self.waits(of: batch))
                 lane.finish(available: result.available)
                 for (waiter, outcome) in zip(batch, result.outcomes) {
                     var held: ReservationRecord?
@@ -126,10 +127,22 @@ public final class InventoryEngine: Sendable {
                 }
             } catch {
                 observer?.batchCommitted(attempts: batch.count, duration: ContinuousClock.now - start, failed: true)
+                observer?.reservationsAnswered(waits: Self.waits(of: batch))
                 lane.finish(available: nil)
                 for waiter in batch { waiter.continuation.resume(throwing: error) }
             }
         }
+    }
+}
+
+extension InventoryEngine {
+    /// How long each waiter of `batch` has been with the engine. A commit's own duration
+    /// says little about a reservation's: at 100,000 shoppers a batch's commit averaged
+    /// 14 ms while the attempts in it had waited 25 ms for the batch before theirs and 69 ms
+    /// for their own at p50, the opening's large batches weighing most (issue 15).
+    fileprivate static func waits(of batch: [Waiter]) -> [Duration] {
+        let now = ContinuousClock.now
+        return batch.map { now - $0.arrived }
     }
 }
 
@@ -164,6 +177,8 @@ private struct Waiter: Sendable {
     var continuation: CheckedContinuation<InventoryEngine.Answer, any Error>
     /// The requesting task's trace context, for the batch span's link.
     var context: ServiceContext? = ServiceContext.current
+    /// When the attempt reached the engine (its wait's start, `reservationsAnswered`).
+    var arrived = ContinuousClock.now
 }
 
 /// One sale's gate and queue.

@@ -11,6 +11,9 @@ public protocol StoreObserver: Sendable {
     func transaction(_ operation: StoreOperation, duration: Duration, failed: Bool)
     /// The inventory engine committed one batch of `attempts` reservations.
     func batchCommitted(attempts: Int, duration: Duration, failed: Bool)
+    /// The inventory engine answered a batch: each attempt's wait from its arrival at the
+    /// engine to its answer (the batch before it, then its own commit), in arrival order.
+    func reservationsAnswered(waits: [Duration])
     /// SQLite committed one group of `writes` in one transaction (`GroupCommit`).
     func groupCommitted(writes: Int, duration: Duration)
 }

@@ -1,6 +1,7 @@
 import FlashSaleCore
 import FlashSaleStore
 import Foundation
+import Synchronization
 import Testing
 
 @Suite struct InventoryEngineTests {
@@ -41,4 +42,41 @@ import Testing
             #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 1_000, reserved: 1_000, sold: 0))
         }
     }
+
+    @Test(arguments: StoreKind.enabled) func everyAttemptsWaitIsReportedAndCoversItsBatchsCommit(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 150)
+            let observer = RecordingObserver()
+            let engine = InventoryEngine(store: store, observer: observer)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        for _ in 0..<4 { _ = try await engine.reserve(attempt(sale), knownAvailable: 150) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let (commits, waits) = observer.log.withLock { ($0.commits, $0.waits) }
+            // 150 reserved and the rest refused in a batch or by the gate; only batches wait.
+            #expect(commits.count == engine.statistics.batches && waits.count == commits.count)
+            #expect(waits.map(\.count).reduce(0, +) == engine.statistics.attempts)
+            for (batch, waited) in zip(commits, waits) {
+                #expect(waited.count == batch.attempts)
+                // Each attempt arrived before its batch's commit began and is answered after it ended.
+                #expect(waited.allSatisfy { $0 >= batch.duration }, "\(waited) against a commit of \(batch.duration)")
+            }
+            #expect(commits.contains { $0.attempts > 1 }, "the attempts shared no batch: \(commits.map(\.attempts))")
+        }
+    }
+}
+
+/// Keeps what the engine reports, in order.
+private final class RecordingObserver: StoreObserver {
+    let log = Mutex<(commits: [(attempts: Int, duration: Duration)], waits: [[Duration]])>(([], []))
+    func transaction(_ operation: StoreOperation, duration: Duration, failed: Bool) {}
+    func batchCommitted(attempts: Int, duration: Duration, failed: Bool) {
+        log.withLock { $0.commits.append((attempts, duration)) }
+    }
+    func reservationsAnswered(waits: [Duration]) { log.withLock { $0.waits.append(waits) } }
+    func groupCommitted(writes: Int, duration: Duration) {}
 }

@@ -86,6 +86,15 @@ extension ShopMetrics: StoreObserver {
         if failed { engineErrors.increment() }
     }
 
+    func reservationsAnswered(waits: [Duration]) {
+        guard
+            let histogram = durations(
+                "engine_wait_duration", help: "Time a reservation attempt waited in the inventory engine: for the batch before it, then its own.",
+                buckets: Self.latencyBuckets)
+        else { return }
+        for wait in waits { histogram.record(wait) }
+    }
+
     func groupCommitted(writes: Int, duration: Duration) {
         values("sqlite_group_commit_writes", help: "Writes SQLite committed per shared transaction (group commit).", buckets: Self.batchBuckets)?
             .record(Double(writes))
