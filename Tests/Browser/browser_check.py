@@ -140,6 +140,32 @@ def watch(tools, session, until, timeout, seen, on_waiting=None):
     return False, html
 
 
+def fill_and_submit(tools, session, fields, timeout):
+    """Fills the form's `fields` and clicks its button twice, once the document that
+    `watch` saw holds them all: the page that just turned into the form may still be
+    replacing its document, and a script run in the one going away finds no fields (seen
+    in CI under the whole suite's load). Until then nothing is clicked, so the form is
+    submitted by one evaluation only."""
+    script = (
+        "(function(fields){var b=document.getElementById('submit-button');if(!b)return JSON.stringify({ready:false});"
+        "for (var name in fields){if(!document.querySelector('[name=\"'+name+'\"]'))return JSON.stringify({ready:false});}"
+        "for (var name in fields){document.querySelector('[name=\"'+name+'\"]').value=fields[name];}"
+        "b.click();var first=b.disabled;b.click();"
+        "return JSON.stringify({ready:true,disabledAfterFirstClick:first});})(" + json.dumps(fields) + ")")
+    deadline = time.time() + timeout
+    while True:
+        try:
+            answer = tools.send("Runtime.evaluate", {"expression": script, "returnByValue": True}, session)
+        except RuntimeError:
+            answer = {}  # the execution context went away with its document
+        value = answer.get("result", {}).get("value")
+        if value is not None and json.loads(value)["ready"]:
+            return json.loads(value)
+        if time.time() > deadline:
+            raise RuntimeError("the checkout form's fields never appeared: %s" % json.dumps(answer)[:500])
+        time.sleep(0.2)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -167,13 +193,7 @@ def main():
         result["reached"], html = watch(tools, session, args.until, args.timeout, result["seen"], on_waiting)
         result["refresh_tag"] = 'http-equiv="refresh"' in html
         if result["reached"] and args.fill_and_submit:
-            fields = json.loads(args.fill_and_submit)
-            script = (
-                "(function(fields){for (var name in fields){var el=document.querySelector('[name=\"'+name+'\"]');"
-                "el.value=fields[name];}var b=document.getElementById('submit-button');b.click();var first=b.disabled;"
-                "b.click();return JSON.stringify({disabledAfterFirstClick:first});})(" + json.dumps(fields) + ")")
-            clicked = tools.send("Runtime.evaluate", {"expression": script, "returnByValue": True}, session)
-            result["submit"] = json.loads(clicked["result"]["value"])
+            result["submit"] = fill_and_submit(tools, session, json.loads(args.fill_and_submit), args.timeout)
             ok, html = watch(tools, session, args.expect_after_submit, args.timeout, result["seen"])
             result["after_submit"] = ok
             result["after_submit_html"] = html[-2000:]
