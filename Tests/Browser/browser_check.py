@@ -147,10 +147,10 @@ def fill_and_submit(tools, session, fields, timeout):
     in CI under the whole suite's load). Until then nothing is clicked, so the form is
     submitted by one evaluation only."""
     script = (
-        "(function(fields){var b=document.getElementById('submit-button');if(!b)return JSON.stringify({ready:false});"
-        "for (var name in fields){if(!document.querySelector('[name=\"'+name+'\"]'))return JSON.stringify({ready:false});}"
-        "for (var name in fields){document.querySelector('[name=\"'+name+'\"]').value=fields[name];}"
-        "b.click();var first=b.disabled;b.click();"
+        "(function(fields){var b=document.getElementById('submit-button'),found=[];"
+        "for (var name in fields){var el=document.querySelector('[name=\"'+name+'\"]');"
+        "if(!el||!b)return JSON.stringify({ready:false});found.push([el,fields[name]]);}"
+        "found.forEach(function(f){f[0].value=f[1];});b.click();var first=b.disabled;b.click();"
         "return JSON.stringify({ready:true,disabledAfterFirstClick:first});})(" + json.dumps(fields) + ")")
     deadline = time.time() + timeout
     while True:
@@ -159,8 +159,9 @@ def fill_and_submit(tools, session, fields, timeout):
         except RuntimeError:
             answer = {}  # the execution context went away with its document
         value = answer.get("result", {}).get("value")
-        if value is not None and json.loads(value)["ready"]:
-            return json.loads(value)
+        submitted = json.loads(value) if value is not None else {"ready": False}
+        if submitted["ready"]:
+            return submitted
         if time.time() > deadline:
             raise RuntimeError("the checkout form's fields never appeared: %s" % json.dumps(answer)[:500])
         time.sleep(0.2)
