@@ -1,26 +1,32 @@
 import Synchronization
 
 /// Runs `work` in a task of its own and answers its result, or throws `error` once `limit`
-/// passes; the work is then cancelled and left behind. A task group cannot do this: it
-/// waits for every child, and a postgres-nio call on a lost connection may never return
-/// nor heed cancellation (issue 12's fault tests: a batch commit and the readiness ping).
+/// passes, or `CancellationError` once the calling task is cancelled; the work is then
+/// cancelled and left behind. A task group cannot do this: it waits for every child, and a
+/// postgres-nio call on a lost connection may never return nor heed cancellation (issue
+/// 12's fault tests: a batch commit, the readiness ping, the expiry sweep).
 public func abandoning<T: Sendable>(
     after limit: Duration, error: any Error, _ work: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let outcome = Outcome<T>()
-    return try await withCheckedThrowingContinuation { continuation in
-        outcome.set(continuation)
-        let timer = Task(priority: .high) {
-            try? await Task.sleep(for: limit)
-            if outcome.resume(with: .failure(error)) { outcome.cancelWork() }
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            outcome.set(continuation)
+            let timer = Task(priority: .high) {
+                try? await Task.sleep(for: limit)
+                if outcome.resume(with: .failure(error)) { outcome.cancelWork() }
+            }
+            outcome.setWork(
+                Task(priority: .high) {
+                    do { outcome.resume(with: .success(try await work())) } catch { outcome.resume(with: .failure(error)) }
+                    // The limit's sleep ends with the work: every batch commit calls this, and a
+                    // timer left sleeping for the whole limit would pile up one per commit.
+                    timer.cancel()
+                })
         }
-        outcome.setWork(
-            Task(priority: .high) {
-                do { outcome.resume(with: .success(try await work())) } catch { outcome.resume(with: .failure(error)) }
-                // The limit's sleep ends with the work: every batch commit calls this, and a
-                // timer left sleeping for the whole limit would pile up one per commit.
-                timer.cancel()
-            })
+    } onCancel: {
+        // A service stopping for shutdown does not wait out the limit of a pass in flight.
+        if outcome.resume(with: .failure(CancellationError())) { outcome.cancelWork() }
     }
 }
 

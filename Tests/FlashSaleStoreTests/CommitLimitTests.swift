@@ -26,6 +26,29 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
     }
 
+    /// A caller cancelled (a service stopping for shutdown) is answered at once, not when
+    /// the limit passes, and the work it started is cancelled.
+    @Test func aCancelledCallerIsAnsweredAtOnceAndItsWorkIsCancelled() async throws {
+        let workCancelled = Mutex(false)
+        let started = Mutex(false)
+        let caller = Task {
+            try await abandoning(after: .seconds(600), error: Late()) { () async throws -> Int in
+                started.withLock { $0 = true }
+                do { try await Task.sleep(for: .seconds(600)) } catch { workCancelled.withLock { $0 = true } }
+                return 0
+            }
+        }
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        let start = ContinuousClock.now
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { try await caller.value }
+        #expect(ContinuousClock.now - start < .seconds(60))
+        // Generous: the whole suite starting at once has kept the executor from tests for 11 s.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !workCancelled.withLock({ $0 }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(workCancelled.withLock { $0 })
+    }
+
     @Test func aCommitWithinTheLimitAnswersItsResultOrItsOwnError() async throws {
         let value = try await abandoning(after: .seconds(5), error: Late()) { 42 }
         #expect(value == 42)

@@ -22,7 +22,7 @@ struct PaymentReconciler: Service {
     let logger: Logger
 
     func run() async throws {
-        try await repeatUntilShutdown(every: interval, logger: logger, failure: "reconciliation failed; retrying") {
+        try await repeatUntilShutdown(every: interval, limit: .seconds(60), logger: logger, failure: "reconciliation failed; retrying") {
             try await reconcileOnce(now: Date())
         }
     }
@@ -51,7 +51,7 @@ struct OutboxWorker: Service {
     let logger: Logger
 
     func run() async throws {
-        try await repeatUntilShutdown(every: interval, logger: logger, failure: "outbox pass failed; retrying") {
+        try await repeatUntilShutdown(every: interval, limit: .seconds(60), logger: logger, failure: "outbox pass failed; retrying") {
             try await deliverDue(now: Date())
         }
     }

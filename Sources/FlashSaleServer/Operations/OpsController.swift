@@ -90,11 +90,3 @@ final class Readiness: Sendable {
         state.withLock { $0.lastGood = now }
     }
 }
-
-struct TimeoutError: Error {}
-
-/// Runs `work`, failing with `TimeoutError` once `limit` passes (the work is abandoned,
-/// not awaited: `abandoning`).
-func withTimeout<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await abandoning(after: limit, error: TimeoutError(), work)
-}

@@ -14,7 +14,7 @@ struct ExpirySweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        try await repeatUntilShutdown(every: interval, logger: logger, failure: "expiry sweep failed; retrying", level: .error) {
+        try await repeatUntilShutdown(every: interval, limit: .seconds(10), logger: logger, failure: "expiry sweep failed; retrying", level: .error) {
             // Sweep until a pass finds less than a full page, so a backlog clears at once.
             while true {
                 let returned = try await store.releaseExpired(now: Date(), limit: 1_000)

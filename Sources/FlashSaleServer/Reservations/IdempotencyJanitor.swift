@@ -10,7 +10,7 @@ struct IdempotencyJanitor: Service {
     let logger: Logger
 
     func run() async throws {
-        try await repeatUntilShutdown(every: .seconds(600), logger: logger, failure: "idempotency purge failed") {
+        try await repeatUntilShutdown(every: .seconds(600), limit: .seconds(300), logger: logger, failure: "idempotency purge failed") {
             let purged = try await store.purgeIdempotencyKeys(before: Date().addingTimeInterval(-IdempotencyKey.retention))
             if purged > 0 { logger.info("idempotency keys purged", metadata: ["count": "\(purged)"]) }
         }

@@ -78,7 +78,7 @@ struct AccessListRefresher: Service {
     func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask {
-                try? await repeatUntilShutdown(every: interval, logger: logger, failure: "access list refresh failed") {
+                try? await repeatUntilShutdown(every: interval, limit: .seconds(10), logger: logger, failure: "access list refresh failed") {
                     try await lists.refresh()
                 }
             }

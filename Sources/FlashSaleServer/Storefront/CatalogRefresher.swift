@@ -21,7 +21,9 @@ struct CatalogRefresher: Service {
     func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask {
-                try? await repeatUntilShutdown(every: interval, logger: logger, failure: "catalog refresh failed; serving the last copy") {
+                try? await repeatUntilShutdown(
+                    every: interval, limit: .seconds(10), logger: logger, failure: "catalog refresh failed; serving the last copy"
+                ) {
                     try await refresh()
                 }
             }

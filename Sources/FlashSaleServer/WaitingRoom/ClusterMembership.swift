@@ -45,8 +45,12 @@ struct ClusterMembership: Service {
                     continue
                 }
                 do {
-                    let view = try await cluster.heartbeat(
-                        node: nodeID, lines: waitingRoom.lines(nodeID: nodeID, now: Date()), liveWithin: ClusterAdmission.liveWithin)
+                    // A query on a connection lost under it may never be answered
+                    // (`repeatUntilShutdown`); a slow one took up to 6.5 s (above), hence 10 s.
+                    let lines = waitingRoom.lines(nodeID: nodeID, now: Date())
+                    let view = try await withTimeout(.seconds(10)) {
+                        try await cluster.heartbeat(node: nodeID, lines: lines, liveWithin: ClusterAdmission.liveWithin)
+                    }
                     waitingRoom.follow(view)
                     if failing || view.liveNodes != liveNodes {
                         logger.notice(
