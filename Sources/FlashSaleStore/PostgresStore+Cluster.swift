@@ -12,9 +12,29 @@ extension PostgresStore: ClusterStore {
     /// its own writes, so the asking node is added to the live set here, and its own lines
     /// are not read back.
     public func heartbeat(node: UUID, lines: [NodeLine], liveWithin: Double) async throws -> ClusterView {
+        let rows = try await backgroundClient.query(try Self.heartbeatQuery(node: node, lines: lines, liveWithin: liveWithin), logger: logger)
+        var live: Set<UUID> = [node]
+        var peers: [NodeLine] = []
+        for try await (peer, sale, threshold, joined, admitted, waiting, achieved, age) in rows.decode(
+            (UUID, UUID?, Date?, Int64, Int64, Int64, Double, Double).self)
+        {
+            guard let sale else {
+                live.insert(peer)
+                continue
+            }
+            peers.append(
+                NodeLine(
+                    nodeID: peer, saleID: sale, threshold: threshold, joined: Int(joined), admitted: Int(admitted),
+                    waiting: Int(waiting), achievedRatePerSecond: achieved, ageSeconds: age))
+        }
+        return ClusterView(liveNodeIDs: live, peerLines: peers)
+    }
+
+    /// The heartbeat's one statement: upserts the node and its lines, and reads the other
+    /// live nodes and every other node's lines.
+    static func heartbeatQuery(node: UUID, lines: [NodeLine], liveWithin: Double) throws -> PostgresQuery {
         let records = String(decoding: try JSONCoding.encoder().encode(lines.map(LineRecord.init)), as: UTF8.self)
-        let rows = try await backgroundClient.query(
-            """
+        return """
             WITH beat AS (
                 INSERT INTO cluster_nodes (node_id, started_at, heartbeat_at) VALUES (\(node), now(), now())
                 ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = now(), left_at = NULL
@@ -34,22 +54,7 @@ extension PostgresStore: ClusterStore {
             SELECT node_id, sale_id, threshold, joined, admitted, waiting, achieved,
                 extract(epoch FROM now() - updated_at)::double precision
             FROM admission_lines WHERE node_id <> \(node)
-            """, logger: logger)
-        var live: Set<UUID> = [node]
-        var peers: [NodeLine] = []
-        for try await (peer, sale, threshold, joined, admitted, waiting, achieved, age) in rows.decode(
-            (UUID, UUID?, Date?, Int64, Int64, Int64, Double, Double).self)
-        {
-            guard let sale else {
-                live.insert(peer)
-                continue
-            }
-            peers.append(
-                NodeLine(
-                    nodeID: peer, saleID: sale, threshold: threshold, joined: Int(joined), admitted: Int(admitted),
-                    waiting: Int(waiting), achievedRatePerSecond: achieved, ageSeconds: age))
-        }
-        return ClusterView(liveNodeIDs: live, peerLines: peers)
+            """
     }
 
     public func leaveCluster(node: UUID) async throws {

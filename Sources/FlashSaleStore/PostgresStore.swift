@@ -38,7 +38,12 @@ public struct PostgresStore: Store {
         // while a fresh database's tables are empty (a sequential scan is cheapest then)
         // would stay for the connection's life while the sale's rows grow. Every query of
         // the shop is an index probe by design, so the planner is told to prefer them.
-        configuration.options.additionalStartupParameters = [("enable_seqscan", "off")]
+        // JIT is off: a sequential scan that stays (the cluster's tables of a few rows) is
+        // costed at 10^10 with seqscan off, far above `jit_above_cost`, and PostgreSQL then
+        // compiled the heartbeat with LLVM on every call, 120 ms of a core at idle and
+        // 220 ms under a crowd: 37 s of the cores in one 100,000-shopper run (issue 15).
+        // JIT pays for long analytic scans, never for a shop's point queries.
+        configuration.options.additionalStartupParameters = [("enable_seqscan", "off"), ("jit", "off")]
         // Each pool names its connections (pg_stat_activity's application_name), so an
         // operator sees which of a node's pools holds or waits on what.
         func pool(_ name: String, _ connections: Int) -> PostgresClient {
