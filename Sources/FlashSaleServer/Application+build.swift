@@ -111,7 +111,7 @@ public func buildApplication(
                 checkout: checkout, interval: config.reconcileInterval, grace: config.paymentTimeout + config.reconcileMargin,
                 logger: logger),
             OutboxWorker(
-                store: store, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
+                store: store, catalog: catalog, provider: provider, mailDrop: MailDrop(directory: config.mailDrop), metrics: metrics,
                 interval: config.outboxInterval, logger: logger),
             AccessListRefresher(lists: accessLists, store: store, interval: config.shield.accessListRefresh, logger: logger),
         ] + membership

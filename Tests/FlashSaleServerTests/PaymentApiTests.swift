@@ -35,6 +35,7 @@ import Testing
             #expect(message.contains("To: <ann@example.com>\r\n"))
             #expect(message.contains("Message-ID: <order-\(orderID)@flashsale.invalid>\r\n"))
             #expect(message.contains("\r\n\r\nThank you for your order."))
+            #expect(message.contains("1 x Red sneaker"), "the email names the sale: \(message)")
         }
     }
 

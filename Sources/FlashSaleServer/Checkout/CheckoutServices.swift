@@ -44,6 +44,10 @@ struct PaymentReconciler: Service {
 /// loses only its lease.
 struct OutboxWorker: Service {
     let store: any Store
+    /// The sale named in a confirmation email comes from the node's cache: read from the
+    /// store, it was one more statement per email, with the sale's sold units summed each
+    /// time (3,409 reads, 1.2 ms each in PostgreSQL, in one 100,000-shopper run; issue 15).
+    let catalog: SaleCatalog
     let provider: any PaymentProvider
     let mailDrop: MailDrop
     let metrics: ShopMetrics
@@ -83,7 +87,7 @@ struct OutboxWorker: Service {
         }
         switch message.kind {
         case .confirmationEmail:
-            let sale = try await store.sale(id: payment.saleID)
+            let sale = try await catalog.sale(payment.saleID)
             let email = ConfirmationEmail(
                 orderID: payment.id, to: payment.email, saleName: sale?.name ?? "your order", quantity: payment.quantity,
                 amountCents: payment.amountCents, currency: payment.currency, paidAt: payment.updatedAt)
