@@ -55,13 +55,7 @@ import FlashSaleCore
                         idempotency: IdempotencyClaim(scope: "payment:probe", key: key, body: Data("{}".utf8)), response: nil,
                         createdAt: now, updatedAt: now, flags: [])
                     let call = PostgresStore.beginFunctionCall(payment, perCustomerLimit: 2, now: now)
-                    var lines: [String] = []
-                    for try await (line) in try await connection.query(
-                        PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, BUFFERS) " + call.sql, binds: call.binds),
-                        logger: postgres.logger
-                    ).decode(String.self) {
-                        lines.append(line)
-                    }
+                    let lines = try await explain(call, options: "ANALYZE, BUFFERS", on: connection, logger: postgres.logger)
                     // "Function Scan …" then "Buffers: shared hit=N read=M": all the function read.
                     let scan = try #require(lines.firstIndex { $0.contains("Function Scan") }, "\(lines)")
                     let counts = lines[scan + 1].matches(of: /=(\d+)/).compactMap { Int($0.output.1) }

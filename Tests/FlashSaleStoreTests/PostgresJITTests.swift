@@ -17,11 +17,7 @@ import Testing
         let line = NodeLine(
             nodeID: node, saleID: UUID(), threshold: Date(), joined: 10, admitted: 4, waiting: 6, achievedRatePerSecond: 2.5)
         let query = try PostgresStore.heartbeatQuery(node: node, lines: [line], liveWithin: 5)
-        var lines: [String] = []
-        let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE) " + query.sql, binds: query.binds), logger: store.logger)
-        for try await line in rows.decode(String.self) { lines.append(line) }
-        return lines
+        return try await explain(query, options: "ANALYZE", on: connection, logger: store.logger)
     }
 
     static func compiled(_ plan: [String]) -> Bool { plan.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("JIT:") } }
