@@ -69,46 +69,39 @@ enum PostgresStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// The guarded decrement, the held rows and the idempotency records in one statement.
-    /// Stored bodies are the JSON of the contract, so they travel as UTF-8 text.
-    struct Write: PostgresPreparedStatement {
+    /// A batch's write: `flashsale_reserve_batch` (migration 10), the guarded decrement, the
+    /// held rows and the idempotency records of `plan` in one statement. With `assumedClear`
+    /// the statement takes the sale's advisory lock itself and writes only when the facts of
+    /// those attempts are empty, as the plan assumed; without it the plan was made on facts
+    /// read under the lock (or, for the naive baseline, under the row lock) and is written
+    /// as it is. One row: `locked`, `clear`, `written`, and the sale's available units after
+    /// the write (null when nothing was taken).
+    struct ReserveBatch: PostgresPreparedStatement {
         static let sql = """
-            WITH decrement AS (
-                UPDATE inventory SET available = available - $1::bigint, taken = taken + $1::bigint
-                WHERE sale_id = $2::uuid AND available >= $1::bigint AND $1::bigint > 0 RETURNING 1
-            ), held AS (
-                INSERT INTO reservations (id, sale_id, pass_id, email, customer_key, quantity, amount_cents,
-                    status, created_at, expires_at)
-                SELECT id, $2::uuid, pass_id, email, customer_key, quantity, amount_cents, 'held', $3::timestamptz, expires_at
-                FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::timestamptz[])
-                    AS t(id, pass_id, email, customer_key, quantity, amount_cents, expires_at)
-                WHERE EXISTS (SELECT 1 FROM decrement)
-                RETURNING 1
-            ), recorded AS (
-                -- Recorded with the units taken, or when the batch takes none (its answers
-                -- are refusals): a failed guard writes nothing.
-                INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, body, created_at)
-                SELECT scope, key, fingerprint, status_code, convert_to(body, 'UTF8'), $3::timestamptz
-                FROM unnest($11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[])
-                    AS t(scope, key, fingerprint, status_code, body)
-                WHERE $1::bigint = 0 OR EXISTS (SELECT 1 FROM decrement)
-                ON CONFLICT (scope, key) DO NOTHING
-                RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM decrement)::bigint
+            SELECT locked, clear, written, available_after FROM flashsale_reserve_batch(
+                $1::uuid, $2::timestamptz, $3::boolean, $4::boolean, $5::bigint,
+                $6::uuid[], $7::uuid[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[],
+                $13::text[], $14::text[], $15::text[], $16::bigint[], $17::text[],
+                $18::text[], $19::text[], $20::text[], $21::uuid[])
             """
-        typealias Row = Int
+        typealias Row = (locked: Bool, clear: Bool, written: Bool, availableAfter: Int?)
         var saleID: UUID
         var now: Date
         var plan: ReservationPlanner.Plan
+        var takesLock: Bool
+        /// The attempts whose facts the plan assumed empty; nil when it was made on read facts.
+        var assumedClear: [ReservationAttempt]?
 
         func makeBindings() throws -> PostgresBindings {
             let r = plan.reserved
             let keys = plan.newKeys
-            var bindings = PostgresBindings(capacity: 15)
-            bindings.append(plan.units)
+            let asked = assumedClear ?? []
+            var bindings = PostgresBindings(capacity: 21)
             bindings.append(saleID)
             bindings.append(now)
+            bindings.append(takesLock)
+            bindings.append(assumedClear != nil)
+            bindings.append(plan.units)
             bindings.append(r.map(\.reservationID))
             bindings.append(r.map(\.passID))
             bindings.append(r.map(\.email))
@@ -121,10 +114,14 @@ enum PostgresStatements {
             bindings.append(keys.map(\.claim.fingerprint))
             bindings.append(keys.map(\.response.status))
             bindings.append(keys.map { String(decoding: $0.response.body, as: UTF8.self) })
+            bindings.append(asked.map(\.idempotency.scope))
+            bindings.append(asked.map(\.idempotency.key))
+            bindings.append(Array(Set(asked.map(\.customerKey))))
+            bindings.append(asked.map(\.passID))
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode((Bool, Bool, Bool, Int?).self) }
     }
 }
 

@@ -24,13 +24,59 @@ extension PostgresStore {
         try await commit([attempt], saleID: attempt.saleID, now: now, advisory: false)!
     }
 
+    /// The batch: first in one statement on the facts nearly every batch of a drop has
+    /// (`commitAssumingClear`); when they are not those, planned on the facts read under the
+    /// sale's lock (`commitOnReadFacts`). Nil when another node holds the sale's advisory lock.
+    private func commit(_ attempts: [ReservationAttempt], saleID: UUID, now: Date, advisory: Bool) async throws -> BatchResult? {
+        if advisory {
+            switch try await commitAssumingClear(attempts, saleID: saleID, now: now) {
+            case .committed(let result): return result
+            case .busy: return nil
+            case .notClear: break
+            }
+        }
+        return try await commitOnReadFacts(attempts, saleID: saleID, now: now, advisory: advisory)
+    }
+
+    private enum AssumedCommit {
+        case committed(BatchResult)
+        /// Another node holds the sale's advisory lock.
+        case busy
+        /// A fact was not empty, or fewer units were available than the plan takes: nothing
+        /// was written.
+        case notClear
+    }
+
+    /// The batch planned as if no key were stored, no customer held or bought units and no
+    /// pass held a reservation, with no stock limit, and written by one statement that takes
+    /// the sale's lock and checks all of that under it (`flashsale_reserve_batch`). One
+    /// lease and one round trip, where a transaction takes two waits and holds its
+    /// connection across this task's wake-up between them (issue 15). A replayed key, a
+    /// returning customer, a pass that holds a reservation or stock short of the batch make
+    /// it write nothing, and the batch is planned on read facts instead.
+    private func commitAssumingClear(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> AssumedCommit {
+        let plan = ReservationPlanner.plan(attempts, facts: .init(available: .max))
+        // A batch that takes nothing (its refusals are the planner's own) has no units to
+        // check against the stock: it goes the read way, whose answer carries the count.
+        guard plan.units > 0 else { return .notClear }
+        let statement = PostgresStatements.ReserveBatch(saleID: saleID, now: now, plan: plan, takesLock: true, assumedClear: attempts)
+        let rows = try await engineClient.query(try statement.query, logger: logger).collect()
+        guard let row = rows.first else { throw StoreError.corruptRow("flashsale_reserve_batch answered no row") }
+        let answer = try statement.decodeRow(row)
+        guard answer.locked else { return .busy }
+        guard answer.clear, answer.written, let available = answer.availableAfter else { return .notClear }
+        return .committed(BatchResult(outcomes: plan.outcomes, available: available))
+    }
+
     /// One transaction for the batch in two waits: BEGIN, the lock and read, and the facts
-    /// in one group; the writes and COMMIT in the other, so the sale's inventory row is held
+    /// in one group; the write and COMMIT in the other, so the sale's inventory row is held
     /// only until the connection sends the COMMIT, not until this task wakes to send it.
     /// Nil when another node holds the sale's advisory lock. (The statements were prepared
     /// once per connection, which saved their planning but cost a wait each: at 100,000
     /// shoppers the waits cost more, issue 15.)
-    private func commit(_ attempts: [ReservationAttempt], saleID: UUID, now: Date, advisory: Bool) async throws -> BatchResult? {
+    private func commitOnReadFacts(
+        _ attempts: [ReservationAttempt], saleID: UUID, now: Date, advisory: Bool
+    ) async throws -> BatchResult? {
         // Under the advisory lock no other writer takes units (cancellation and expiry only
         // add them), so a plain read suffices; the guarded UPDATE stays the source of truth.
         // The naive path (no advisory lock) queues on the row lock instead.
@@ -67,10 +113,12 @@ extension PostgresStore {
             let plan = ReservationPlanner.plan(attempts, facts: facts)
             let units = plan.units
             // The statement writes nothing when its guard fails, so the COMMIT sent with it
-            // commits nothing.
-            let written = try await transaction.commit([try PostgresStatements.Write(saleID: saleID, now: now, plan: plan).query])
-            let updated = try written[0].first.map { try $0.decode(Int.self) } ?? 0
-            guard units == 0 || updated == 1 else { throw StoreError.inventoryGuardFailed(saleID) }
+            // commits nothing. It takes no lock of its own: the advisory one is held (and the
+            // naive baseline holds the row's).
+            let write = PostgresStatements.ReserveBatch(saleID: saleID, now: now, plan: plan, takesLock: false, assumedClear: nil)
+            let written = try await transaction.commit([try write.query])
+            let answer = try written[0].first.map { try write.decodeRow($0) }
+            guard units == 0 || answer?.written == true else { throw StoreError.inventoryGuardFailed(saleID) }
             return BatchResult(outcomes: plan.outcomes, available: available - units)
         }
     }

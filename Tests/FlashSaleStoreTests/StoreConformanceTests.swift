@@ -75,6 +75,41 @@ import Testing
         }
     }
 
+    /// A batch is decided on what earlier batches stored: their keys, their customers' units
+    /// and their passes' live reservations. (PostgreSQL first tries a batch as if there were
+    /// none of these, and must notice when there are.)
+    @Test(arguments: StoreKind.enabled) func laterBatchesSeeWhatEarlierOnesStored(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let sale = try await makeSale(store, quantity: 10, limit: 2)
+            let holder = UUID()
+            let first = attempt(sale, email: "ann@example.com", key: "ann-1")
+            let opening = try await store.commitReservations(
+                [first, attempt(sale, email: "bo@example.com", pass: holder)], saleID: sale.id, now: Date())
+            #expect(opening.outcomes.allSatisfy { $0.isReserved })
+
+            var replay = attempt(sale, email: "ann@example.com", pass: first.passID, key: "ann-1")
+            replay.idempotency = first.idempotency
+            let second = try await store.commitReservations(
+                [
+                    replay,
+                    attempt(sale, email: "ann@example.com", quantity: 2),  // 1 held + 2 > 2
+                    attempt(sale, email: "cy@example.com", pass: holder),  // the pass holds bo's
+                    attempt(sale, email: "di@example.com"),
+                ], saleID: sale.id, now: Date())
+            #expect(second.outcomes[0] == .replayed(opening.outcomes[0].response))
+            #expect(second.outcomes.map(\.rejection) == [nil, "limit_exceeded", "reservation_exists", nil])
+            #expect(second.outcomes[3].isReserved)
+            #expect(second.available == 7)
+
+            // A returning customer within the limit is served.
+            let third = try await store.commitReservations([attempt(sale, email: "ann@example.com")], saleID: sale.id, now: Date())
+            #expect(third.outcomes.map(\.isReserved) == [true])
+            #expect(third.available == 6)
+            #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 6, reserved: 4, sold: 0))
+            try await checkInvariant(store, sale.id)
+        }
+    }
+
     @Test(arguments: StoreKind.enabled) func storesIdempotentResponsesWithTheWork(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let sale = try await makeSale(store, quantity: 5)
