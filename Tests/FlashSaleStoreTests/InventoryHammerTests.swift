@@ -1,6 +1,7 @@
 import FlashSaleCore
 import FlashSaleStore
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -46,6 +47,71 @@ import Testing
         }
     }
 
+    /// Two nodes' engines on one PostgreSQL sale, each with its own pools, as two servers
+    /// run: they take turns on the sale's advisory lock. Half the attempts come from a
+    /// hundred regulars (each may hold two units, so their later batches are not clear of
+    /// facts), and every fourth attempt from the second on replays the one before it: both
+    /// ways of writing a batch (in one statement, or on read facts) race each other and the
+    /// other node.
+    @Test(.enabled(if: StoreKind.postgresURL != nil)) func twoNodesSellEachUnitOnce() async throws {
+        try await withStore(.postgres) { store in
+            guard case .postgres(let settings) = try DatabaseURL(parsing: try #require(StoreKind.postgresURL)) else { return }
+            var logger = Logger(label: "second-node")
+            logger.logLevel = .error
+            let secondNode = PostgresStore(settings, maximumConnections: 10, logger: logger)
+            try await withStoreServices(secondNode) {
+                let sale = try await makeSale(store, quantity: 300, limit: 2)
+                let engines = [InventoryEngine(store: store), InventoryEngine(store: secondNode)]
+                let sampler = InvariantSampler(store: store, saleID: sale.id)
+                let units = Locked<[String: Int]>([:])
+                let reservations = Locked<Set<UUID>>([])
+                let replays = Locked(0)
+                try await sampler.during {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for worker in 0..<64 {
+                            let engine = engines[worker % 2]
+                            group.addTask {
+                                var last: (attempt: ReservationAttempt, response: StoredResponse)?
+                                for round in 0..<20 {
+                                    if round % 4 == 1, let last {
+                                        let again = try await engine.reserve(last.attempt, knownAvailable: 300)
+                                        // Unless the gate refused it without the store (the server then
+                                        // looks the key up itself), the store answers with the first response.
+                                        if again.recorded {
+                                            replays.withLock { $0 += 1 }
+                                            #expect(again.outcome == .replayed(last.response), "replay of \(last.attempt.idempotency.key)")
+                                        }
+                                        continue
+                                    }
+                                    let email =
+                                        (worker + round) % 2 == 0
+                                        ? "regular-\((worker * 20 + round) % 100)@example.com" : "new-\(worker)-\(round)@example.com"
+                                    let next = attempt(sale, email: email)
+                                    let outcome = try await engine.reserve(next, knownAvailable: 300).outcome
+                                    last = (next, outcome.response)
+                                    switch outcome {
+                                    case .reserved(let receipt):
+                                        units.withLock { $0[email, default: 0] += 1 }
+                                        reservations.withLock { _ = $0.insert(receipt.reservationID) }
+                                    case .rejected(let error):
+                                        #expect(["sold_out", "limit_exceeded"].contains(error.code), "\(error.code)")
+                                    case .replayed: Issue.record("a fresh key was replayed")
+                                    }
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                #expect(reservations.withLock { $0.count } == 300)
+                #expect(units.withLock { $0.values.max() ?? 0 } <= 2)
+                #expect(replays.withLock { $0 } >= 64, "replays answered by the store")
+                #expect(try await store.sale(id: sale.id)?.inventory == Inventory(available: 0, reserved: 300, sold: 0))
+                #expect(sampler.violations.isEmpty, "\(sampler.violations.prefix(5))")
+            }
+        }
+    }
+
     /// Reservations, cancellations and expiries interleaved: every unit comes back exactly once.
     @Test(arguments: StoreKind.enabled) func unitsReturnExactlyOnceUnderChurn(kind: StoreKind) async throws {
         try await withStore(kind) { store in
@@ -60,7 +126,8 @@ import Testing
                                 // A third of the holds expire almost at once; the others are cancelled.
                                 let expiring = (worker + round) % 3 == 0
                                 let outcome = try await engine.reserve(
-                                    attempt(sale, ttl: expiring ? 0.05 : 600), knownAvailable: sale.inventory.available).outcome
+                                    attempt(sale, ttl: expiring ? 0.05 : 600), knownAvailable: sale.inventory.available
+                                ).outcome
                                 guard case .reserved(let receipt) = outcome else { continue }
                                 if !expiring {
                                     if case .released(_, let units) = try await store.cancelReservation(
