@@ -72,10 +72,11 @@ enum PostgresStatements {
     /// A batch's write: `flashsale_reserve_batch` (migration 10), the guarded decrement, the
     /// held rows and the idempotency records of `plan` in one statement. With `assumedClear`
     /// the statement takes the sale's advisory lock itself and writes only when the facts of
-    /// those attempts are empty, as the plan assumed; without it the plan was made on facts
-    /// read under the lock (or, for the naive baseline, under the row lock) and is written
-    /// as it is. One row: `locked`, `clear`, `written`, and the sale's available units after
-    /// the write (null when nothing was taken).
+    /// those attempts are empty, as the plan assumed (`assumingClear`); without it the plan
+    /// was made on facts read under the lock (or, for the naive baseline, under the row
+    /// lock) and is written as it is, with no lock of its own. One row: `locked`, `clear`,
+    /// `written`, and the sale's available units after the write (null when nothing was
+    /// taken).
     struct ReserveBatch: PostgresPreparedStatement {
         static let sql = """
             SELECT locked, clear, written, available_after FROM flashsale_reserve_batch(
@@ -88,9 +89,17 @@ enum PostgresStatements {
         var saleID: UUID
         var now: Date
         var plan: ReservationPlanner.Plan
-        var takesLock: Bool
         /// The attempts whose facts the plan assumed empty; nil when it was made on read facts.
         var assumedClear: [ReservationAttempt]?
+
+        /// `attempts` planned as if no key were stored, no customer held or bought units and
+        /// no pass held a reservation, with no stock limit: what the statement checks under
+        /// the sale's lock before it writes.
+        static func assumingClear(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) -> ReserveBatch {
+            ReserveBatch(
+                saleID: saleID, now: now, plan: ReservationPlanner.plan(attempts, facts: .init(available: .max)),
+                assumedClear: attempts)
+        }
 
         func makeBindings() throws -> PostgresBindings {
             let r = plan.reserved
@@ -99,7 +108,8 @@ enum PostgresStatements {
             var bindings = PostgresBindings(capacity: 21)
             bindings.append(saleID)
             bindings.append(now)
-            bindings.append(takesLock)
+            // The check is only sound under the lock, and the read way already holds one.
+            bindings.append(assumedClear != nil)
             bindings.append(assumedClear != nil)
             bindings.append(plan.units)
             bindings.append(r.map(\.reservationID))

@@ -47,25 +47,23 @@ extension PostgresStore {
         case notClear
     }
 
-    /// The batch planned as if no key were stored, no customer held or bought units and no
-    /// pass held a reservation, with no stock limit, and written by one statement that takes
-    /// the sale's lock and checks all of that under it (`flashsale_reserve_batch`). One
+    /// The batch planned as if its facts were empty (`ReserveBatch.assumingClear`) and written
+    /// by one statement that takes the sale's lock and checks them under it. One
     /// lease and one round trip, where a transaction takes two waits and holds its
     /// connection across this task's wake-up between them (issue 15). A replayed key, a
     /// returning customer, a pass that holds a reservation or stock short of the batch make
     /// it write nothing, and the batch is planned on read facts instead.
     private func commitAssumingClear(_ attempts: [ReservationAttempt], saleID: UUID, now: Date) async throws -> AssumedCommit {
-        let plan = ReservationPlanner.plan(attempts, facts: .init(available: .max))
+        let statement = PostgresStatements.ReserveBatch.assumingClear(attempts, saleID: saleID, now: now)
         // A batch that takes nothing (its refusals are the planner's own) has no units to
         // check against the stock: it goes the read way, whose answer carries the count.
-        guard plan.units > 0 else { return .notClear }
-        let statement = PostgresStatements.ReserveBatch(saleID: saleID, now: now, plan: plan, takesLock: true, assumedClear: attempts)
+        guard statement.plan.units > 0 else { return .notClear }
         let rows = try await engineClient.query(try statement.query, logger: logger).collect()
         guard let row = rows.first else { throw StoreError.corruptRow("flashsale_reserve_batch answered no row") }
         let answer = try statement.decodeRow(row)
         guard answer.locked else { return .busy }
         guard answer.clear, answer.written, let available = answer.availableAfter else { return .notClear }
-        return .committed(BatchResult(outcomes: plan.outcomes, available: available))
+        return .committed(BatchResult(outcomes: statement.plan.outcomes, available: available))
     }
 
     /// One transaction for the batch in two waits: BEGIN, the lock and read, and the facts
@@ -115,7 +113,7 @@ extension PostgresStore {
             // The statement writes nothing when its guard fails, so the COMMIT sent with it
             // commits nothing. It takes no lock of its own: the advisory one is held (and the
             // naive baseline holds the row's).
-            let write = PostgresStatements.ReserveBatch(saleID: saleID, now: now, plan: plan, takesLock: false, assumedClear: nil)
+            let write = PostgresStatements.ReserveBatch(saleID: saleID, now: now, plan: plan, assumedClear: nil)
             let written = try await transaction.commit([try write.query])
             let answer = try written[0].first.map { try write.decodeRow($0) }
             guard units == 0 || answer?.written == true else { throw StoreError.inventoryGuardFailed(saleID) }

@@ -17,8 +17,7 @@ import Testing
     static func assumingClear(
         _ attempts: [ReservationAttempt], sale: Sale, on pool: PostgresClient, logger: Logger
     ) async throws -> Answer {
-        let plan = ReservationPlanner.plan(attempts, facts: .init(available: .max))
-        let statement = PostgresStatements.ReserveBatch(saleID: sale.id, now: Date(), plan: plan, takesLock: true, assumedClear: attempts)
+        let statement = PostgresStatements.ReserveBatch.assumingClear(attempts, saleID: sale.id, now: Date())
         let row = try #require(try await pool.query(try statement.query, logger: logger).collect().first)
         return try statement.decodeRow(row)
     }
