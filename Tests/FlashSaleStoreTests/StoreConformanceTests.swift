@@ -114,8 +114,12 @@ import Testing
         try await withStore(kind) { store in
             let sale = try await makeSale(store, quantity: 5)
             let pass = UUID()
+            // Recorded a day back, so that purging past this test's own cutoff forgets no key
+            // that a test running beside it on the shared PostgreSQL database still needs,
+            // while the servers' janitors there (which purge past the retention) leave it.
+            let recordedAt = Date().addingTimeInterval(-IdempotencyKey.retention / 2)
             let first = attempt(sale, pass: pass, key: "key-1", body: "{\"a\":1}")
-            let result = try await store.commitReservations([first], saleID: sale.id, now: Date())
+            let result = try await store.commitReservations([first], saleID: sale.id, now: recordedAt)
             let response = result.outcomes[0].response
             #expect(response.status == 201)
             let stored = try #require(try await store.storedResponse(scope: first.idempotency.scope, key: "key-1"))
@@ -124,18 +128,18 @@ import Testing
             // The same key and body again: the stored response, and no second unit.
             var again = attempt(sale, pass: pass, key: "key-1", body: "{\"a\":1}")
             again.idempotency = first.idempotency
-            let replay = try await store.commitReservations([again], saleID: sale.id, now: Date())
+            let replay = try await store.commitReservations([again], saleID: sale.id, now: recordedAt)
             #expect(replay.outcomes == [.replayed(response)])
             // Another body under that key: refused.
             let reused = attempt(sale, pass: pass, key: "key-1", body: "{\"a\":2}")
-            let refused = try await store.commitReservations([reused], saleID: sale.id, now: Date())
+            let refused = try await store.commitReservations([reused], saleID: sale.id, now: recordedAt)
             #expect(refused.outcomes.map(\.rejection) == ["idempotency_key_reused"])
             #expect(try await store.sale(id: sale.id)?.inventory.reserved == 1)
 
             // Keys are forgotten only once past the cutoff.
-            _ = try await store.purgeIdempotencyKeys(before: Date().addingTimeInterval(-60))
+            _ = try await store.purgeIdempotencyKeys(before: recordedAt.addingTimeInterval(-60))
             #expect(try await store.storedResponse(scope: first.idempotency.scope, key: "key-1") != nil)
-            #expect(try await store.purgeIdempotencyKeys(before: Date().addingTimeInterval(60)) >= 1)
+            #expect(try await store.purgeIdempotencyKeys(before: recordedAt.addingTimeInterval(60)) >= 1)
             #expect(try await store.storedResponse(scope: first.idempotency.scope, key: "key-1") == nil)
         }
     }
