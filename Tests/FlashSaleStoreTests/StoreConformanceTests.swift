@@ -114,7 +114,7 @@ import Testing
         try await withStore(kind) { store in
             let sale = try await makeSale(store, quantity: 5)
             let pass = UUID()
-            // Recorded a day back, so that purging past this test's own cutoff forgets no key
+            // Recorded half the retention (a day) back, so that purging past this test's own cutoff forgets no key
             // that a test running beside it on the shared PostgreSQL database still needs,
             // while the servers' janitors there (which purge past the retention) leave it.
             let recordedAt = Date().addingTimeInterval(-IdempotencyKey.retention / 2)
